@@ -1,0 +1,54 @@
+import { webhookLog } from "@repo/db";
+import { eq } from "drizzle-orm";
+import { NonRetriableError } from "inngest";
+import { inngest } from "../client";
+import { getDatabase } from "../database";
+import { webhookReceived } from "../events";
+import { interpretWebhook } from "../webhooks";
+
+/**
+ * The receiver logged the raw webhook before sending `webhook/received { logId }`; this function
+ * processes it from the log, so that nothing received is lost if processing fails, and the event
+ * stays small whatever the payload's size.
+ */
+export const processWebhook = inngest.createFunction(
+  { id: "process-webhook", name: "Process webhook", triggers: [webhookReceived] },
+  async ({ event, step, logger, runId }) => {
+    const { logId } = event.data;
+
+    const log = await step.run("load-webhook", async () => {
+      const db = await getDatabase();
+      const [row] = await db.select().from(webhookLog).where(eq(webhookLog.id, logId));
+      if (!row) throw new NonRetriableError(`webhook log ${logId} does not exist`);
+      return { source: row.source, payload: row.payload, status: row.status };
+    });
+    if (log.status !== "received") {
+      logger.info("process-webhook: already handled", { runId, logId, status: log.status });
+      return { logId, status: log.status, skipped: true };
+    }
+
+    const outcome = await step.run("process-payload", () => interpretWebhook(log.payload));
+
+    if (!outcome.ok) {
+      await step.run("mark-failed", async () => {
+        const db = await getDatabase();
+        await db
+          .update(webhookLog)
+          .set({ status: "failed", error: outcome.error, processedAt: new Date() })
+          .where(eq(webhookLog.id, logId));
+      });
+      logger.warn("process-webhook: failed", { runId, logId, error: outcome.error });
+      throw new NonRetriableError(`webhook ${logId} from ${log.source}: ${outcome.error}`);
+    }
+
+    await step.run("mark-processed", async () => {
+      const db = await getDatabase();
+      await db
+        .update(webhookLog)
+        .set({ status: "processed", result: outcome.result, error: null, processedAt: new Date() })
+        .where(eq(webhookLog.id, logId));
+    });
+    logger.info("process-webhook: processed", { runId, logId, type: outcome.result.type });
+    return { logId, status: "processed" as const, result: outcome.result };
+  },
+);

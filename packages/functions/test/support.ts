@@ -1,0 +1,57 @@
+import { InngestTestEngine } from "@inngest/test";
+import type { Database } from "@repo/db";
+import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
+import { afterAll, beforeAll } from "vitest";
+import { configureDatabase } from "../src/database";
+
+/** PGlite always, PostgreSQL too where it is reachable (it is on every machine of this project). */
+export const drivers = await testDrivers();
+
+/**
+ * A fresh, migrated database of the given driver for the enclosing `describe`, configured as the
+ * one the functions use.
+ */
+export function useTestDatabase(driver: (typeof drivers)[number]): { readonly db: Database } {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(driver);
+    configureDatabase(database);
+  }, 60_000);
+  afterAll(async () => {
+    await database?.dispose();
+  });
+  return {
+    get db() {
+      if (!database) throw new Error("the test database is not ready (used outside a test?)");
+      return database.db;
+    },
+  };
+}
+
+type Fn = ConstructorParameters<typeof InngestTestEngine>[0]["function"];
+type ExecuteOptions = NonNullable<Parameters<InngestTestEngine["execute"]>[0]>;
+
+let eventCounter = 0;
+
+/** An event as Inngest delivers it: with an id and a timestamp. */
+export function event<TData extends Record<string, unknown>>(
+  name: string,
+  data: TData,
+  extra: { id?: string; ts?: number } = {},
+) {
+  eventCounter += 1;
+  return {
+    id: extra.id ?? `evt-${Date.now()}-${eventCounter}`,
+    ts: extra.ts ?? Date.now(),
+    name,
+    data,
+  };
+}
+
+/** Runs a function to its end with the real v4 execution engine (in process, no server). */
+export function execute(fn: Fn, events: ReturnType<typeof event>[], options: ExecuteOptions = {}) {
+  return new InngestTestEngine({ function: fn }).execute({
+    ...options,
+    events: events as NonNullable<ExecuteOptions["events"]>,
+  });
+}
