@@ -102,7 +102,7 @@ function createPglite(dataDir: string): DatabaseHandle {
  * PGlite is a single-process database: two processes writing one folder corrupt it. A lock file
  * with the owner's pid turns that mistake into a clear error.
  */
-function lockDataDir(dir: string): () => void {
+export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const lockFile = resolve(dir, "..", `${dir.split("/").pop()}.lock`);
   if (existsSync(lockFile)) {

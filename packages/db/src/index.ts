@@ -6,6 +6,7 @@ export {
   type DatabaseHandle,
   type DatabaseOptions,
   DEFAULT_PGLITE_DIR,
+  lockDataDir,
   type Schema,
 } from "./client";
 export { migrate, migrationsFolder } from "./migrate";

@@ -1,0 +1,150 @@
+import { parseArgs } from "node:util";
+import { parseDuration } from "./durations";
+import type { Logger } from "./executor";
+import { type DevServerOptions, startDevServer } from "./server";
+
+const USAGE = `Usage: inngest-dev-server [options]
+
+A local Inngest-compatible server: it stores events, and drives the functions of the apps it
+syncs by calling their serve endpoints (inngest/next, inngest/astro, inngest/remix, ...).
+
+Options:
+  -p, --port <port>          port to listen on (default 8288)
+      --host <host>          address to bind (default 127.0.0.1)
+  -u, --sdk-url <url>        an app's serve URL to sync, e.g. http://127.0.0.1:3000/api/inngest
+                             (repeatable); retried until it answers, then kept synced
+      --storage <where>      postgres://... URL, a folder for embedded PGlite, or memory://
+                             (default: DATABASE_URL if set, else .data/dev-server)
+      --signing-key <key>    secure mode: sign calls to apps, verify their answers, require the
+                             key's hash from apps that register (default: INNGEST_SIGNING_KEY)
+      --event-key <key>      accept events only at /e/<key> (default: any key)
+      --retry-base <time>    delay before the first retry, doubled each attempt (default 1s)
+      --retry-max <time>     longest delay between retries (default 1h)
+      --test-mode            virtual clock (POST /test/clock/advance) and POST /test/reset
+  -v, --verbose              log every run's end and every sync
+  -h, --help                 this text
+`;
+
+class UsageError extends Error {}
+
+export function parseCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): DevServerOptions | "help" {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof optionsSpec; allowPositionals: false }>
+  >;
+  const optionsSpec = {
+    port: { type: "string", short: "p" },
+    host: { type: "string" },
+    "sdk-url": { type: "string", short: "u", multiple: true },
+    storage: { type: "string" },
+    "signing-key": { type: "string" },
+    "event-key": { type: "string" },
+    "retry-base": { type: "string" },
+    "retry-max": { type: "string" },
+    "test-mode": { type: "boolean" },
+    verbose: { type: "boolean", short: "v" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  try {
+    parsed = parseArgs({ args: argv, options: optionsSpec, allowPositionals: false, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values;
+  if (values.help) return "help";
+
+  const port = Number(values.port ?? env.PORT_DEV_SERVER ?? 8288);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, got "${values.port}"`);
+  }
+  const sdkUrls = (values["sdk-url"] ?? []).map((url) => {
+    try {
+      const parsedUrl = new URL(url);
+      if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") throw new Error();
+      return url;
+    } catch {
+      throw new UsageError(
+        `--sdk-url must be an http(s) URL such as http://127.0.0.1:3000/api/inngest, got "${url}"`,
+      );
+    }
+  });
+  const duration = (flag: "retry-base" | "retry-max", fallback: number) => {
+    const text = values[flag];
+    if (text === undefined) return fallback;
+    const ms = parseDuration(text);
+    if (ms === null || ms <= 0)
+      throw new UsageError(`--${flag} must be a duration such as 500ms, 1s or 2m, got "${text}"`);
+    return ms;
+  };
+  const retry = { baseMs: duration("retry-base", 1000), maxMs: duration("retry-max", 3_600_000) };
+  if (retry.maxMs < retry.baseMs)
+    throw new UsageError("--retry-max must not be shorter than --retry-base");
+
+  return {
+    port,
+    host: values.host ?? "127.0.0.1",
+    sdkUrls,
+    storage: values.storage ?? (env.DATABASE_URL || ".data/dev-server"),
+    signingKey: values["signing-key"] ?? (env.INNGEST_SIGNING_KEY || undefined),
+    eventKey: values["event-key"],
+    retry,
+    testMode: Boolean(values["test-mode"]),
+    logger: consoleLogger(Boolean(values.verbose)),
+  };
+}
+
+function consoleLogger(verbose: boolean): Logger {
+  const stamp = () => new Date().toISOString().slice(11, 23);
+  return {
+    debug: (message) => {
+      if (verbose) console.log(`${stamp()} ${message}`);
+    },
+    info: (message) => console.log(`${stamp()} ${message}`),
+    warn: (message) => console.warn(`${stamp()} warn ${message}`),
+    error: (message) => console.error(`${stamp()} error ${message}`),
+  };
+}
+
+async function main(): Promise<void> {
+  let options: DevServerOptions | "help";
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`inngest-dev-server: ${error.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (options === "help") {
+    console.log(USAGE);
+    return;
+  }
+  const server = await startDevServer(options);
+  const storage = server.store.sql.location;
+  const apps = options.sdkUrls?.length
+    ? options.sdkUrls.join(", ")
+    : "none yet (apps can register at /fn/register)";
+  console.log(
+    `inngest-dev-server listening on ${server.url} | storage: ${server.store.sql.kind} ${storage} | ` +
+      `${options.testMode ? "test mode (virtual clock) | " : ""}${options.signingKey ? "secure | " : ""}apps: ${apps}`,
+  );
+  const shutdown = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+if (
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith("/bin/dev-server.mjs")
+) {
+  main().catch((error: unknown) => {
+    console.error(`inngest-dev-server: ${(error as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,47 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import canonicalize from "canonicalize";
+
+/**
+ * Inngest's request signatures (protocol notes §3): HMAC-SHA256 over the JCS-canonical body plus
+ * the unix time, keyed with the signing key minus its `signkey-<env>-` prefix, used as ASCII.
+ */
+const PREFIX = /^signkey-\w+-/;
+
+export function canonicalJson(value: unknown): string {
+  return canonicalize(value) ?? "";
+}
+
+function mac(signingKey: string, body: string, timestamp: number): string {
+  return createHmac("sha256", signingKey.replace(PREFIX, ""))
+    .update(body + timestamp)
+    .digest("hex");
+}
+
+export function signatureHeader(signingKey: string, body: string, nowMs = Date.now()): string {
+  const t = Math.floor(nowMs / 1000);
+  return `t=${t}&s=${mac(signingKey, body, t)}`;
+}
+
+/** Checks an `x-inngest-signature` over `body`; the time must be within 5 minutes. */
+export function verifySignature(
+  signingKey: string,
+  body: string,
+  header: string | null,
+  nowMs = Date.now(),
+): boolean {
+  if (!header) return false;
+  const params = new URLSearchParams(header);
+  const t = Number(params.get("t"));
+  const s = params.get("s") ?? "";
+  if (!Number.isFinite(t) || !s || Math.abs(nowMs - t * 1000) > 5 * 60_000) return false;
+  const expected = Buffer.from(mac(signingKey, body, t));
+  const given = Buffer.from(s);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** The Bearer token the SDK sends: `signkey-<env>-` + sha256 of the hex-decoded key. */
+export function hashedSigningKey(signingKey: string): string {
+  const prefix = signingKey.match(PREFIX)?.[0] ?? "";
+  const hex = signingKey.slice(prefix.length);
+  return prefix + createHash("sha256").update(Buffer.from(hex, "hex")).digest("hex");
+}

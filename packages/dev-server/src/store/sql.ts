@@ -1,0 +1,72 @@
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { lockDataDir } from "@repo/db";
+import postgres from "postgres";
+
+/**
+ * The little the store needs from a SQL database, implemented over postgres.js (a real PostgreSQL)
+ * and over PGlite (embedded), so the dev server's state is durable either way.
+ */
+export interface SqlClient {
+  readonly kind: "postgres" | "pglite";
+  /** Where the data lives, for the banner (a URL without its password, or a folder). */
+  readonly location: string;
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs `work` in one transaction: all of its writes land, or none. */
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type SqlExecutor = Pick<SqlClient, "query">;
+
+export function openPostgres(url: string, maxConnections = 10): SqlClient {
+  const sql = postgres(url, {
+    max: maxConnections,
+    onnotice: () => {},
+    // jsonb arrives parsed; bigint (epoch ms) as a JS number.
+    types: { bigint: postgres.BigInt },
+  });
+  const safe = new URL(url);
+  if (safe.password) safe.password = "***";
+  const run =
+    (client: postgres.Sql | postgres.TransactionSql) =>
+    async <T>(text: string, params: readonly unknown[] = []) =>
+      (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as T[];
+  return {
+    kind: "postgres",
+    location: safe.toString(),
+    query: run(sql),
+    transaction: (work) =>
+      sql.begin((tx) => work({ query: run(tx) })) as Promise<Awaited<ReturnType<typeof work>>>,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+export async function openPglite(dataDir: string): Promise<SqlClient> {
+  const inMemory = dataDir.startsWith("memory://");
+  const location = inMemory ? dataDir : resolve(dataDir);
+  if (!inMemory) mkdirSync(location, { recursive: true });
+  const releaseLock = inMemory ? () => {} : lockDataDir(location);
+  const db = inMemory ? new PGlite() : new PGlite(location);
+  await db.waitReady;
+  return {
+    kind: "pglite",
+    location,
+    query: async (text, params = []) => (await db.query(text, params as unknown[])).rows as never,
+    transaction: (work) =>
+      db.transaction((tx) =>
+        work({
+          query: async (text, params = []) =>
+            (await tx.query(text, params as unknown[])).rows as never,
+        }),
+      ),
+    close: async () => {
+      try {
+        if (!db.closed) await db.close();
+      } finally {
+        releaseLock();
+      }
+    },
+  };
+}
