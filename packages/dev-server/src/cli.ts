@@ -1,7 +1,14 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./durations";
 import type { Logger } from "./executor";
-import { type DevServerOptions, startDevServer } from "./server";
+import {
+  type DevServer,
+  type DevServerOptions,
+  functionCountText,
+  type SyncOutcome,
+  startDevServer,
+} from "./server";
+import { signingKeyProblem } from "./signing";
 
 const USAGE = `Usage: inngest-dev-server [options]
 
@@ -18,6 +25,7 @@ Options:
       --signing-key <key>    secure mode: sign calls to apps, verify their answers, require the
                              key's hash from apps that register (default: INNGEST_SIGNING_KEY)
       --event-key <key>      accept events only at /e/<key> (default: any key)
+      --poll-interval <time> how often -u apps are re-synced once reachable (default 5s)
       --retry-base <time>    delay before the first retry, doubled each attempt (default 1s)
       --retry-max <time>     longest delay between retries (default 1h)
       --test-mode            virtual clock (POST /test/clock/advance) and POST /test/reset
@@ -25,7 +33,13 @@ Options:
   -h, --help                 this text
 `;
 
-class UsageError extends Error {}
+/** A bad command line: the process exits with code 2 and the usage text. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** How long the banner waits for the first sync of the -u apps before it is printed anyway. */
+const BANNER_WAIT_MS = 2000;
 
 export function parseCli(
   argv: string[],
@@ -41,6 +55,7 @@ export function parseCli(
     storage: { type: "string" },
     "signing-key": { type: "string" },
     "event-key": { type: "string" },
+    "poll-interval": { type: "string" },
     "retry-base": { type: "string" },
     "retry-max": { type: "string" },
     "test-mode": { type: "boolean" },
@@ -55,9 +70,10 @@ export function parseCli(
   const values = parsed.values;
   if (values.help) return "help";
 
-  const port = Number(values.port ?? env.PORT_DEV_SERVER ?? 8288);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port must be a whole number from 0 to 65535, got "${values.port}"`);
+  const portText = values.port ?? env.PORT_DEV_SERVER ?? "8288";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, got "${portText}"`);
   }
   const sdkUrls = (values["sdk-url"] ?? []).map((url) => {
     try {
@@ -70,7 +86,7 @@ export function parseCli(
       );
     }
   });
-  const duration = (flag: "retry-base" | "retry-max", fallback: number) => {
+  const duration = (flag: "retry-base" | "retry-max" | "poll-interval", fallback: number) => {
     const text = values[flag];
     if (text === undefined) return fallback;
     const ms = parseDuration(text);
@@ -81,18 +97,63 @@ export function parseCli(
   const retry = { baseMs: duration("retry-base", 1000), maxMs: duration("retry-max", 3_600_000) };
   if (retry.maxMs < retry.baseMs)
     throw new UsageError("--retry-max must not be shorter than --retry-base");
+  const resyncIntervalMs = duration("poll-interval", 5000);
+  const signingKey = values["signing-key"] ?? (env.INNGEST_SIGNING_KEY || undefined);
+  if (signingKey !== undefined) {
+    const problem = signingKeyProblem(signingKey);
+    if (problem) throw new UsageError(`--signing-key: ${problem}`);
+  }
+  const eventKey = values["event-key"];
+  if (eventKey !== undefined && !/^[\w.-]+$/.test(eventKey))
+    throw new UsageError(
+      `--event-key must be letters, digits, "_", "-" or "." (it is a URL path part), got "${eventKey}"`,
+    );
+  const host = values.host ?? "127.0.0.1";
+  if (!host.trim()) throw new UsageError("--host must be an address such as 127.0.0.1 or 0.0.0.0");
 
   return {
     port,
-    host: values.host ?? "127.0.0.1",
+    host,
     sdkUrls,
     storage: values.storage ?? (env.DATABASE_URL || ".data/dev-server"),
-    signingKey: values["signing-key"] ?? (env.INNGEST_SIGNING_KEY || undefined),
-    eventKey: values["event-key"],
+    signingKey,
+    eventKey,
     retry,
+    resyncIntervalMs,
     testMode: Boolean(values["test-mode"]),
     logger: consoleLogger(Boolean(values.verbose)),
   };
+}
+
+/**
+ * The one line printed at start: where the server listens, where it keeps its data, and how the
+ * first sync of each -u app went (synced with its functions, or why not yet).
+ */
+export function banner(
+  server: Pick<DevServer, "url" | "store">,
+  options: DevServerOptions,
+  outcomes: SyncOutcome[],
+): string {
+  const sdkUrls = options.sdkUrls ?? [];
+  const apps = sdkUrls.length
+    ? sdkUrls
+        .map((url) => {
+          const outcome = outcomes.find((candidate) => candidate.url === url);
+          if (!outcome) return `${url} (first sync still running)`;
+          if (outcome.ok) return `${url} (synced, ${functionCountText(outcome.app)})`;
+          return `${url} (not synced yet, retrying: ${outcome.error})`;
+        })
+        .join(", ")
+    : `none yet (apps can register at ${server.url}/fn/register)`;
+  const { kind, location } = server.store.sql;
+  return [
+    `inngest-dev-server listening on ${server.url}`,
+    `storage: ${kind} ${location}`,
+    ...(options.testMode ? ["test mode (virtual clock)"] : []),
+    ...(options.signingKey ? ["secure (signed calls)"] : []),
+    ...(options.eventKey ? ["event key required"] : []),
+    `apps: ${apps}`,
+  ].join(" | ");
 }
 
 function consoleLogger(verbose: boolean): Logger {
@@ -123,14 +184,16 @@ async function main(): Promise<void> {
     return;
   }
   const server = await startDevServer(options);
-  const storage = server.store.sql.location;
-  const apps = options.sdkUrls?.length
-    ? options.sdkUrls.join(", ")
-    : "none yet (apps can register at /fn/register)";
-  console.log(
-    `inngest-dev-server listening on ${server.url} | storage: ${server.store.sql.kind} ${storage} | ` +
-      `${options.testMode ? "test mode (virtual clock) | " : ""}${options.signingKey ? "secure | " : ""}apps: ${apps}`,
-  );
+  // The server already answers; the banner waits a little so that it can say which apps synced.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    server.firstSync,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, BANNER_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  console.log(banner(server, options, server.syncOutcomes()));
   const shutdown = async () => {
     await server.close();
     process.exit(0);

@@ -5,6 +5,7 @@ import { resolveTime } from "./durations";
 import { matches } from "./expressions";
 import { DueQueue } from "./queue";
 import { AppUnreachableError, type CallResponse, type SdkClient } from "./sdk-client";
+import type { SqlExecutor } from "./store/sql";
 import type { Store } from "./store/store";
 import type {
   FunctionRecord,
@@ -22,6 +23,13 @@ import type {
  * app one step at a time (protocol notes §6, §7, §10). All state changes go to the store in one
  * transaction before they take effect in memory, so a restart on the same storage resumes every
  * run where it stood, and no memoized step runs again.
+ *
+ * Concurrency: each change to a run's state happens under that run's lock, but the HTTP call to
+ * the app does not hold it. So the planned steps of a `Promise.all` really run at the same time,
+ * and a cancel takes effect at once even while a step is running (its answer is then dropped).
+ * A run has at most one discovery call in flight: a state change that needs another one while a
+ * discovery is out asks for it to be repeated when it is back (`rediscover`), since its snapshot
+ * of the run is stale.
  */
 
 export interface RetryPolicy {
@@ -45,7 +53,7 @@ export interface ExecutorOptions {
   sdk: SdkClient;
   retry: RetryPolicy;
   logger: Logger;
-  /** Calls to apps in flight at once, across all runs. */
+  /** Queue items worked on at once (calls to apps included), across all runs. */
   maxInFlight?: number;
 }
 
@@ -54,6 +62,8 @@ const DEFAULT_ATTEMPTS = 5;
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 const UNREACHABLE_MAX_DELAY_MS = 30_000;
 const YEAR_MS = 365 * 24 * 3600_000;
+const RETRY_AFTER_MIN_MS = 1000;
+const RETRY_AFTER_MAX_MS = 24 * 3600_000;
 
 type Op = {
   id: string;
@@ -65,17 +75,33 @@ type Op = {
   error?: JsonObject;
 };
 
+type RunEnd =
+  | { status: "Completed"; output: unknown }
+  | { status: "Failed"; error: JsonObject }
+  | { status: "Cancelled" };
+
+/** Change sets written in one group-commit transaction, at most. */
+const MAX_GROUP_COMMIT = 256;
+
+interface PendingCommit {
+  changes: Changes;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 const nextUlid = monotonicFactory();
 
 /** Writes that belong together, persisted in one transaction, then applied to memory. */
 class Changes {
   events: StoredEvent[] = [];
   newRuns: RunRecord[] = [];
+  /** A sender's event id per new run: the run is only created if its key is free (24 h). */
+  idempotencyKeys = new Map<string, string>();
   updatedRuns = new Map<string, RunRecord>();
   addItems = new Map<string, QueueItem>();
   deleteItems = new Set<string>();
   addPauses: Pause[] = [];
-  deletePauses = new Set<string>();
+  deletePauses = new Map<string, Pause>();
   timeline: Omit<TimelineEntry, "seq">[] = [];
   endTimeline: {
     runId: string;
@@ -88,6 +114,9 @@ class Changes {
   /** What to do once the transaction has committed. */
   afterCommit: (() => void)[] = [];
 
+  /** `processed`: the queue item being worked on; once these changes commit, it is settled. */
+  constructor(readonly processed: QueueItem | null = null) {}
+
   add(item: QueueItem) {
     this.deleteItems.delete(item.id);
     this.addItems.set(item.id, item);
@@ -97,6 +126,14 @@ class Changes {
     this.addItems.delete(id);
     this.deleteItems.add(id);
   }
+}
+
+interface PreparedCall {
+  fn: FunctionRecord;
+  url: string;
+  payload: JsonObject;
+  headers: Record<string, string>;
+  maxAttempts: number;
 }
 
 export class Executor {
@@ -109,9 +146,15 @@ export class Executor {
 
   private functions = new Map<string, FunctionRecord>();
   private readonly queue = new DueQueue();
-  private readonly inFlight = new Set<string>();
+  /** Items popped from the queue and not settled yet (by object: an id can be queued again). */
+  private readonly inFlight = new Set<QueueItem>();
   private readonly pausesByEvent = new Map<string, Map<string, Pause>>();
   private readonly pausesById = new Map<string, Pause>();
+  private readonly pausesByRun = new Map<string, Map<string, Pause>>();
+  /** Pauses taken out of play whose removal is not committed yet: still "waiting" for dedupe. */
+  private readonly consuming = new Map<string, Pause>();
+  /** Runs whose in-flight discovery went stale: it is followed by another one. */
+  private readonly rediscover = new Set<string>();
   private readonly runs = new Map<string, RunRecord>();
   private readonly runEvents = new Map<string, WireEvent[]>();
   private readonly locks = new Map<string, Promise<unknown>>();
@@ -119,7 +162,8 @@ export class Executor {
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
   /** Serialises event ingestion, so runs and pauses see events in their id order. */
-  private ingestChain: Promise<unknown> = Promise.resolve();
+  private readonly pendingCommits: PendingCommit[] = [];
+  private flushing = false;
 
   constructor(options: ExecutorOptions) {
     this.store = options.store;
@@ -143,32 +187,50 @@ export class Executor {
     this.pump();
   }
 
+  /** Starts nothing new; work in flight goes on until it settles (`idle()` waits for it). */
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    this.notifyIdle();
   }
 
   /** Forgets all runs, events and queued work (test mode's reset); keeps apps and functions. */
   async reset(): Promise<void> {
     await this.idle();
+    await this.drain();
     await this.store.reset();
     this.queue.clear();
     this.pausesByEvent.clear();
     this.pausesById.clear();
+    this.pausesByRun.clear();
+    this.consuming.clear();
+    this.rediscover.clear();
     this.runs.clear();
     this.runEvents.clear();
     await this.scheduleAllCrons();
   }
 
-  /** Resolves when nothing is due and nothing is in flight. */
+  /**
+   * Resolves when nothing is due and nothing is in flight (once stopped: when nothing is in
+   * flight).
+   */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private isIdle(): boolean {
+    if (this.inFlight.size > 0) return false;
+    if (this.stopped) return true;
     const next = this.queue.peek();
-    return this.inFlight.size === 0 && (!next || next.dueAt > this.clock.now());
+    return !next || next.dueAt > this.clock.now();
+  }
+
+  private notifyIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Virtual clock: moves to `to` and runs everything that comes due, in time order. */
@@ -209,12 +271,13 @@ export class Executor {
   private async scheduleAllCrons(): Promise<void> {
     const changes = new Changes();
     const wanted = new Set<string>();
+    const firing = new Set([...this.inFlight].map((item) => item.id));
     for (const fn of this.functions.values()) {
       fn.config.triggers.forEach((trigger, index) => {
         if (!trigger.cron) return;
         const id = `cron:${fn.slug}:${index}:${trigger.cron}`;
         wanted.add(id);
-        if (this.queue.has(id)) return;
+        if (this.queue.has(id) || firing.has(id)) return;
         const dueAt = nextCronTick(trigger.cron, this.clock.now());
         if (dueAt === null) return;
         changes.add({
@@ -241,14 +304,12 @@ export class Executor {
    * events are durable and every run they trigger is queued.
    */
   ingest(events: StoredEvent[]): Promise<void> {
-    const work = this.ingestChain.then(async () => {
-      const changes = new Changes();
-      changes.events.push(...events);
-      for (const event of events) this.route(event, changes);
-      await this.commit(changes);
-    });
-    this.ingestChain = work.catch(() => {});
-    return work;
+    // Routing is synchronous and commits keep their order, so concurrent sends need no lock: the
+    // group commit below writes them in the order they were routed.
+    const changes = new Changes();
+    changes.events.push(...events);
+    for (const event of events) this.route(event, changes);
+    return this.commit(changes);
   }
 
   /** A stored event, as received from a sender (ids and timestamps filled in). */
@@ -276,17 +337,20 @@ export class Executor {
   /** Finds the runs an event starts and the waiting runs it resumes. */
   private route(event: StoredEvent, changes: Changes): void {
     const wire = toWire(event);
-    // Waiting runs first: a pause only sees events newer than itself.
+    // Waiting runs first. A pause is in play from its commit on, so it only ever sees events that
+    // arrive after it (no look-back). Event ids are not compared for waits: ids of `inngest.send()`
+    // events come from the sender's clock. Cancel-pauses also need an event newer than the run,
+    // as in Go.
     const pauses = this.pausesByEvent.get(event.name);
     if (pauses) {
       for (const pause of [...pauses.values()]) {
-        if (event.internalId <= pause.afterEventId) continue;
+        if (pause.kind === "cancel" && event.internalId <= pause.afterEventId) continue;
         const trigger = this.runEvents.get(pause.runId)?.[0];
         if (pause.expression && !matches(pause.expression, { event: trigger ?? {}, async: wire }))
           continue;
         this.consumePause(pause, changes);
         changes.add({
-          id: `${pause.runId}:resume:${pause.stepId}`,
+          id: resumeId(pause.runId, pause.stepId),
           kind: pause.kind === "cancel" ? "cancel" : "resume",
           runId: pause.runId,
           stepId: pause.stepId,
@@ -349,8 +413,7 @@ export class Executor {
       requestVersion: -1,
     };
     // A sender's own event id seen again within 24 h starts no second run of the function.
-    const idempotencyKey = first.id ? `${fn.slug}:${first.id}` : null;
-    (run as RunRecord & { idempotencyKey?: string | null }).idempotencyKey = idempotencyKey;
+    if (first.id) changes.idempotencyKeys.set(run.runId, `${fn.slug}:${first.id}`);
     changes.newRuns.push(run);
     this.runEvents.set(run.runId, events.map(toWire));
     changes.add(discoveryItem(run.runId, now, 0));
@@ -371,123 +434,223 @@ export class Executor {
 
   // ---------------------------------------------------------------- commit
 
-  private async commit(changes: Changes): Promise<void> {
-    const skipped = new Set<string>();
-    await this.store.transaction(async (tx) => {
-      await this.store.insertEvents(changes.events, tx);
-      for (const run of changes.newRuns) {
-        const key = (run as RunRecord & { idempotencyKey?: string | null }).idempotencyKey;
-        if (
-          key &&
-          !(await this.store.claimIdempotencyKey(key, this.clock.now(), IDEMPOTENCY_TTL_MS, tx))
-        ) {
-          skipped.add(run.runId);
+  /**
+   * Persists `changes` in one transaction, then applies them in memory. Group commit: change sets
+   * that arrive while a transaction is running are written together in the next one, in arrival
+   * order, so the cost of a commit is shared by everything that is ready (concurrent sends,
+   * parallel runs) instead of paid once each.
+   */
+  private commit(changes: Changes): Promise<void> {
+    this.settleDiscovery(changes);
+    return new Promise<void>((resolve, reject) => {
+      this.pendingCommits.push({ changes, resolve, reject });
+      if (!this.flushing) void this.flushCommits();
+    });
+  }
+
+  /** Resolves once every change set queued so far is committed (or has failed). */
+  async drain(): Promise<void> {
+    while (this.flushing || this.pendingCommits.length > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async flushCommits(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pendingCommits.length > 0) {
+        const batch = this.pendingCommits.splice(0, MAX_GROUP_COMMIT);
+        let skippedRuns: Set<string>[] | undefined;
+        try {
+          skippedRuns = await this.store.transaction(async (tx) => {
+            // All the batch's events in one multi-row insert (order kept), then the rest.
+            await this.store.insertEvents(
+              batch.flatMap((entry) => entry.changes.events),
+              tx,
+            );
+            const skipped: Set<string>[] = [];
+            for (const entry of batch) skipped.push(await this.persist(entry.changes, tx, false));
+            return skipped;
+          });
+        } catch (error) {
+          if (batch.length === 1) {
+            this.restorePauses((batch[0] as PendingCommit).changes);
+            (batch[0] as PendingCommit).reject(error);
+            continue;
+          }
+        }
+        if (skippedRuns) {
+          batch.forEach((entry, index) => {
+            this.apply(entry.changes, skippedRuns[index] as Set<string>);
+            entry.resolve();
+          });
           continue;
         }
-        await this.store.insertRun(run, tx);
+        // One bad change set must not fail the others it was grouped with: each alone.
+        for (const entry of batch) {
+          try {
+            const skipped = await this.store.transaction((tx) => this.persist(entry.changes, tx));
+            this.apply(entry.changes, skipped);
+            entry.resolve();
+          } catch (error) {
+            this.restorePauses(entry.changes);
+            entry.reject(error);
+          }
+        }
       }
-      for (const run of changes.updatedRuns.values()) await this.store.updateRun(run, tx);
-      for (const id of changes.deleteItems) await this.store.deleteQueueItem(id, tx);
-      const items = [...changes.addItems.values()].filter(
-        (item) => !item.runId || !skipped.has(item.runId),
-      );
-      await this.store.addQueueItems(items, tx);
-      for (const id of changes.deletePauses) await this.store.consumePause(id, tx);
-      for (const pause of changes.addPauses) await this.store.addPause(pause, tx);
-      for (const entry of changes.timeline) await this.store.addTimeline(entry, tx);
-      for (const end of changes.endTimeline)
-        await this.store.endTimeline(end.runId, end.stepId, end.op, end, tx);
-    });
-    // Now in memory.
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Writes one change set; returns the new runs skipped because their event id was seen. */
+  private async persist(
+    changes: Changes,
+    tx: SqlExecutor,
+    withEvents = true,
+  ): Promise<Set<string>> {
+    const skipped = new Set<string>();
+    const kept = (runId: string | null) => !runId || !skipped.has(runId);
+    if (withEvents) await this.store.insertEvents(changes.events, tx);
     for (const run of changes.newRuns) {
-      if (skipped.has(run.runId)) {
-        this.runEvents.delete(run.runId);
+      const key = changes.idempotencyKeys.get(run.runId);
+      if (
+        key &&
+        !(await this.store.claimIdempotencyKey(key, this.clock.now(), IDEMPOTENCY_TTL_MS, tx))
+      ) {
+        skipped.add(run.runId);
         continue;
       }
-      this.runs.set(run.runId, run);
+      await this.store.insertRun(run, tx);
+    }
+    for (const run of changes.updatedRuns.values()) await this.store.updateRun(run, tx);
+    for (const id of changes.deleteItems) await this.store.deleteQueueItem(id, tx);
+    const items = [...changes.addItems.values()].filter((item) => kept(item.runId));
+    await this.store.addQueueItems(items, tx);
+    for (const id of changes.deletePauses.keys()) await this.store.consumePause(id, tx);
+    for (const pause of changes.addPauses) {
+      if (kept(pause.runId)) await this.store.addPause(pause, tx);
+    }
+    for (const entry of changes.timeline) await this.store.addTimeline(entry, tx);
+    for (const end of changes.endTimeline)
+      await this.store.endTimeline(end.runId, end.stepId, end.op, end, tx);
+    return skipped;
+  }
+
+  /** Nothing was written: the pauses these changes took out of play are back in play. */
+  private restorePauses(changes: Changes): void {
+    for (const pause of changes.deletePauses.values()) {
+      this.consuming.delete(pause.id);
+      this.indexPause(pause);
+    }
+  }
+
+  /** The committed changes, now in memory. */
+  private apply(changes: Changes, skipped: Set<string>): void {
+    const kept = (runId: string | null) => !runId || !skipped.has(runId);
+    for (const run of changes.newRuns) {
+      if (skipped.has(run.runId)) this.runEvents.delete(run.runId);
+      else this.runs.set(run.runId, run);
     }
     for (const run of changes.updatedRuns.values()) {
       if (run.status === "Running") this.runs.set(run.runId, run);
       else {
         this.runs.delete(run.runId);
         this.runEvents.delete(run.runId);
+        this.rediscover.delete(run.runId);
       }
     }
     for (const id of changes.deleteItems) this.queue.delete(id);
-    for (const item of changes.addItems.values()) {
-      if (!item.runId || !skipped.has(item.runId)) this.queue.put(item);
-    }
-    for (const pause of changes.addPauses) this.indexPause(pause);
+    for (const item of changes.addItems.values()) if (kept(item.runId)) this.queue.put(item);
+    for (const id of changes.deletePauses.keys()) this.consuming.delete(id);
+    for (const pause of changes.addPauses) if (kept(pause.runId)) this.indexPause(pause);
+    if (changes.processed) this.inFlight.delete(changes.processed);
     for (const callback of changes.afterCommit) callback();
     this.pump();
   }
 
+  /** A discovery that went stale while in flight is followed by a fresh one. */
+  private settleDiscovery(changes: Changes): void {
+    const item = changes.processed;
+    if (!item?.runId || !isDiscovery(item) || !this.rediscover.has(item.runId)) return;
+    this.rediscover.delete(item.runId);
+    const run = changes.updatedRuns.get(item.runId) ?? this.runs.get(item.runId);
+    // A retried discovery (same id, queued again) will see the fresh state anyway.
+    if (run?.status === "Running" && !changes.addItems.has(item.id)) {
+      changes.add(discoveryItem(item.runId, this.clock.now(), 0));
+    }
+  }
+
   private indexPause(pause: Pause): void {
     this.pausesById.set(pause.id, pause);
-    let byEvent = this.pausesByEvent.get(pause.eventName);
-    if (!byEvent) {
-      byEvent = new Map();
-      this.pausesByEvent.set(pause.eventName, byEvent);
+    for (const [index, key] of [
+      [this.pausesByEvent, pause.eventName],
+      [this.pausesByRun, pause.runId],
+    ] as const) {
+      let pauses = index.get(key);
+      if (!pauses) {
+        pauses = new Map();
+        index.set(key, pauses);
+      }
+      pauses.set(pause.id, pause);
     }
-    byEvent.set(pause.id, pause);
   }
 
   /** Takes a pause out of play at once (in memory), so a match and a timeout cannot both win. */
   private consumePause(pause: Pause, changes: Changes): void {
     this.pausesById.delete(pause.id);
     this.pausesByEvent.get(pause.eventName)?.delete(pause.id);
-    changes.deletePauses.add(pause.id);
-    changes.remove(`${pause.runId}:timeout:${pause.stepId}`);
+    this.pausesByRun.get(pause.runId)?.delete(pause.id);
+    if (this.pausesByRun.get(pause.runId)?.size === 0) this.pausesByRun.delete(pause.runId);
+    this.consuming.set(pause.id, pause);
+    changes.deletePauses.set(pause.id, pause);
+    changes.remove(timeoutId(pause.runId, pause.stepId));
   }
 
   // ---------------------------------------------------------------- the work loop
 
   private pump(): void {
-    if (this.stopped) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const now = this.clock.now();
-    while (this.inFlight.size < this.maxInFlight) {
-      const item = this.queue.popDue(now);
-      if (!item) break;
-      this.inFlight.add(item.id);
-      this.process(item)
-        .catch((error: unknown) => {
-          this.logger.error(`queue item ${item.id} failed: ${(error as Error).stack ?? error}`);
-          // Put it back: the store still has it; try again shortly.
-          if (!this.queue.has(item.id)) this.queue.put({ ...item, dueAt: this.clock.now() + 1000 });
-        })
-        .finally(() => {
-          this.inFlight.delete(item.id);
-          this.pump();
-        });
+    if (!this.stopped) {
+      const now = this.clock.now();
+      while (this.inFlight.size < this.maxInFlight) {
+        const item = this.queue.popDue(now);
+        if (!item) break;
+        this.inFlight.add(item);
+        this.process(item)
+          .catch((error: unknown) => {
+            this.logger.error(`queue item ${item.id} failed: ${(error as Error).stack ?? error}`);
+            // Not settled, so the store still has it: memory gets it back, to try again shortly.
+            if (this.inFlight.has(item) && !this.queue.has(item.id)) {
+              this.queue.put({ ...item, dueAt: this.clock.now() + 1000 });
+            }
+          })
+          .finally(() => {
+            this.inFlight.delete(item);
+            this.pump();
+          });
+      }
+      const next = this.queue.peek();
+      if (next && !this.clock.virtual && this.inFlight.size < this.maxInFlight) {
+        const delay = Math.min(Math.max(next.dueAt - Date.now(), 0), 2 ** 31 - 1);
+        this.timer = setTimeout(() => this.pump(), delay);
+      }
     }
-    const next = this.queue.peek();
-    if (next && !this.clock.virtual && this.inFlight.size < this.maxInFlight) {
-      const delay = Math.min(Math.max(next.dueAt - Date.now(), 0), 2 ** 31 - 1);
-      this.timer = setTimeout(() => this.pump(), delay);
-    }
-    if (this.isIdle() && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    this.notifyIdle();
   }
 
   private async process(item: QueueItem): Promise<void> {
     if (item.kind === "cron") return this.fireCron(item);
-    if (!item.runId) return;
-    await this.withRunLock(item.runId, async () => {
-      const run = await this.loadRun(item.runId as string);
-      if (run?.status !== "Running") {
-        await this.store.deleteQueueItem(item.id);
-        return;
-      }
+    const runId = item.runId;
+    if (!runId) return this.drop(item);
+    if (item.kind === "call") return this.call(runId, item);
+    await this.withRunLock(runId, async () => {
+      const run = await this.runningRun(item);
+      if (!run) return;
       switch (item.kind) {
-        case "call":
-          return this.call(run, item);
         case "resume":
           return this.resume(run, item);
         case "timeout":
@@ -496,6 +659,13 @@ export class Executor {
           return this.finish(run, item, { status: "Cancelled" });
       }
     });
+  }
+
+  /** Deletes an item that has nothing left to do. */
+  private async drop(item: QueueItem): Promise<void> {
+    const changes = new Changes(item);
+    changes.remove(item.id);
+    await this.commit(changes);
   }
 
   private async withRunLock<T>(runId: string, work: () => Promise<T>): Promise<T> {
@@ -524,6 +694,18 @@ export class Executor {
     return run;
   }
 
+  /**
+   * The item's run as a working copy, if it is still running (call under the run's lock).
+   * Changes go to the copy, which replaces the cached run only once they have committed. An item
+   * of a run that has ended is dropped.
+   */
+  private async runningRun(item: QueueItem): Promise<RunRecord | null> {
+    const run = await this.loadRun(item.runId as string);
+    if (run?.status === "Running") return { ...run };
+    await this.drop(item);
+    return null;
+  }
+
   // ---------------------------------------------------------------- calls
 
   private maxAttempts(fn: FunctionRecord): number {
@@ -535,18 +717,54 @@ export class Executor {
     return Math.min(this.retry.baseMs * 2 ** attempt, this.retry.maxMs);
   }
 
-  private async call(run: RunRecord, item: QueueItem): Promise<void> {
+  /**
+   * One call to the app: the request is built under the run's lock, sent without it, and its
+   * answer handled under the lock again, against the run as it is by then.
+   */
+  private async call(runId: string, item: QueueItem): Promise<void> {
+    const prepared = await this.withRunLock(runId, () => this.prepareCall(item));
+    if (!prepared) return;
+    const startedAt = this.clock.now();
+    let response: CallResponse | null = null;
+    let failure: unknown = null;
+    try {
+      response = await this.sdk.call(prepared.url, prepared.payload, prepared.headers);
+    } catch (error) {
+      failure = error;
+    }
+    await this.withRunLock(runId, async () => {
+      // A run cancelled meanwhile drops the answer.
+      const run = await this.runningRun(item);
+      if (!run) return;
+      if (!response) {
+        // The app is down (or answered with a bad signature): the run waits for it, not lost.
+        const message = (failure as Error).message;
+        if (!(failure instanceof AppUnreachableError)) this.logger.warn(message);
+        return this.waitForApp(run, item, message);
+      }
+      if (!response.fromSdk && response.status >= 500) {
+        const message = `app answered ${response.status} without the Inngest SDK: ${preview(response.body)}`;
+        return this.waitForApp(run, item, message);
+      }
+      const version = Number(response.headers.get("x-inngest-req-version"));
+      if (version > 0) run.requestVersion = version;
+      await this.handleResponse(run, prepared.fn, item, response, startedAt, prepared.maxAttempts);
+    });
+  }
+
+  private async prepareCall(item: QueueItem): Promise<PreparedCall | null> {
+    const run = await this.runningRun(item);
+    if (!run) return null;
     const fn = this.functions.get(run.functionSlug);
     if (!fn) {
       // The app may be re-syncing; keep the run waiting rather than failing it.
       await this.reschedule(item, this.clock.now() + UNREACHABLE_MAX_DELAY_MS, {
         lastError: `function ${run.functionSlug} is not registered (sync its app)`,
       });
-      return;
+      return null;
     }
     const events =
       this.runEvents.get(run.runId) ?? (await this.store.getEvents(run.eventIds)).map(toWire);
-    const stepId = item.stepId ?? "step";
     const maxAttempts = this.maxAttempts(fn);
     const payload = {
       event: events[0] ?? {},
@@ -556,7 +774,9 @@ export class Executor {
         run_id: run.runId,
         attempt: item.attempt,
         max_attempts: maxAttempts,
-        disable_immediate_execution: run.forceStepPlan,
+        // Never let discovery run a step inline while planned steps of the run are still out: it
+        // could run one of them a second time.
+        disable_immediate_execution: run.forceStepPlan || this.hasPlannedSteps(run.runId, item),
         use_api: false,
         stack: { stack: run.stack, current: run.stack.length },
       },
@@ -564,49 +784,34 @@ export class Executor {
     };
     const url = new URL(fn.config.steps.step?.runtime.url ?? run.appUrl);
     url.searchParams.set("fnId", fn.slug);
-    url.searchParams.set("stepId", stepId);
-    const startedAt = this.clock.now();
-    let response: CallResponse;
-    try {
-      response = await this.sdk.call(url.toString(), payload, {
-        "x-run-id": run.runId,
-        ...(run.requestVersion > 0 ? { "x-inngest-req-version": String(run.requestVersion) } : {}),
-      });
-    } catch (error) {
-      // The app is down (or answered with a bad signature): the run waits for it, not lost.
-      const failures = Number(item.data.unreachable ?? 0);
-      const delay = Math.min(this.retry.baseMs * 2 ** failures, UNREACHABLE_MAX_DELAY_MS);
-      const message = (error as Error).message;
-      if (failures === 0)
-        this.logger.warn(`run ${run.runId}: ${message}; retrying until the app answers`);
-      await this.reschedule(item, this.clock.now() + delay, {
-        unreachable: failures + 1,
-        lastError: message,
-      });
-      if (!(error instanceof AppUnreachableError)) this.logger.warn(message);
-      return;
-    }
-    if (!response.fromSdk && response.status >= 500) {
-      const failures = Number(item.data.unreachable ?? 0);
-      await this.reschedule(
-        item,
-        this.clock.now() + Math.min(this.retry.baseMs * 2 ** failures, UNREACHABLE_MAX_DELAY_MS),
-        {
-          unreachable: failures + 1,
-          lastError: `app answered ${response.status} without the Inngest SDK: ${preview(response.body)}`,
-        },
-      );
-      return;
-    }
-    const version = Number(response.headers.get("x-inngest-req-version"));
-    if (version > 0) run.requestVersion = version;
-    await this.handleResponse(run, fn, item, response, startedAt, maxAttempts);
+    url.searchParams.set("stepId", item.stepId ?? "step");
+    const headers: Record<string, string> = { "x-run-id": run.runId };
+    if (run.requestVersion > 0) headers["x-inngest-req-version"] = String(run.requestVersion);
+    return { fn, url: url.toString(), payload, headers, maxAttempts };
+  }
+
+  /** The app did not answer as an SDK: the same call again after a backoff, attempts untouched. */
+  private async waitForApp(run: RunRecord, item: QueueItem, message: string): Promise<void> {
+    const failures = Number(item.data.unreachable ?? 0);
+    if (failures === 0)
+      this.logger.warn(`run ${run.runId}: ${message}; retrying until the app answers`);
+    const delay = Math.min(this.retry.baseMs * 2 ** failures, UNREACHABLE_MAX_DELAY_MS);
+    await this.reschedule(item, this.clock.now() + delay, {
+      unreachable: failures + 1,
+      lastError: message,
+    });
   }
 
   private async reschedule(item: QueueItem, dueAt: number, data: JsonObject): Promise<void> {
-    const changes = new Changes();
+    const changes = new Changes(item);
     changes.add({ ...item, dueAt, data: { ...item.data, ...data } });
     await this.commit(changes);
+  }
+
+  /** The same call, one attempt later; the app answered, so its outage count starts over. */
+  private retryItem(item: QueueItem, dueAt: number): QueueItem {
+    const { unreachable: _, lastError: __, ...data } = item.data;
+    return { ...item, attempt: item.attempt + 1, dueAt, data };
   }
 
   private async handleResponse(
@@ -640,7 +845,7 @@ export class Executor {
 
     // A function-level error: 500 retriable, 400 with no-retry final.
     const error = toError(response.body, `app answered ${response.status}`);
-    const changes = new Changes();
+    const changes = new Changes(item);
     changes.timeline.push({
       runId: run.runId,
       stepId: null,
@@ -653,23 +858,25 @@ export class Executor {
       error,
     });
     if (!noRetry && item.attempt + 1 < maxAttempts) {
-      changes.add({
-        ...item,
-        attempt: item.attempt + 1,
-        dueAt: now + this.retryDelay(item.attempt, response),
-      });
+      changes.add(this.retryItem(item, now + this.retryDelay(item.attempt, response)));
+      changes.updatedRuns.set(run.runId, run);
       await this.commit(changes);
       return;
     }
     await this.finish(run, item, { status: "Failed", error }, changes);
   }
 
+  /** `Retry-After` (seconds, or a date) when the app gave one, clamped as Go does; else backoff. */
   private retryDelay(attempt: number, response: CallResponse): number {
     const retryAfter = response.headers.get("retry-after");
     if (retryAfter) {
       const seconds = Number(retryAfter);
-      const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
-      if (Number.isFinite(ms)) return Math.min(Math.max(ms, 1000), 24 * 3600_000);
+      const ms = Number.isFinite(seconds)
+        ? seconds * 1000
+        : Date.parse(retryAfter) - this.clock.now();
+      if (Number.isFinite(ms)) {
+        return Math.min(Math.max(ms, RETRY_AFTER_MIN_MS), RETRY_AFTER_MAX_MS);
+      }
     }
     return this.backoff(attempt);
   }
@@ -684,7 +891,7 @@ export class Executor {
     noRetry: boolean,
   ): Promise<void> {
     const now = this.clock.now();
-    const changes = new Changes();
+    const changes = new Changes(item);
     const name = op.displayName ?? op.name ?? op.id;
     if (op.op === "StepError" && !noRetry && item.attempt + 1 < maxAttempts) {
       changes.timeline.push({
@@ -698,33 +905,45 @@ export class Executor {
         output: null,
         error: op.error ?? null,
       });
-      changes.add({
-        ...item,
-        attempt: item.attempt + 1,
-        dueAt: now + this.retryDelay(item.attempt, response),
-      });
+      changes.add(this.retryItem(item, now + this.retryDelay(item.attempt, response)));
+      changes.updatedRuns.set(run.runId, run);
       await this.commit(changes);
       return;
     }
-    const value =
-      op.op === "StepRun"
-        ? { data: op.data === undefined ? null : op.data }
-        : { error: op.error ?? { name: "Error", message: "Unknown error" } };
+    changes.remove(item.id);
+    this.recordStep(run, op, item.attempt, startedAt, now, changes);
+    this.continueAfterStep(run, item, changes, now);
+    await this.commit(changes);
+  }
+
+  /** Memoizes a step that ran (StepRun) or failed for good (StepFailed, or a final StepError). */
+  private recordStep(
+    run: RunRecord,
+    op: Op,
+    attempt: number,
+    startedAt: number,
+    now: number,
+    changes: Changes,
+  ): void {
+    const succeeded = op.op === "StepRun" || op.op === "Step";
+    const error = op.error ?? { name: "Error", message: "Unknown error" };
     changes.timeline.push({
       runId: run.runId,
       stepId: op.id,
-      name,
-      op: op.op === "StepRun" ? "StepRun" : "StepFailed",
-      attempt: item.attempt,
+      name: op.displayName ?? op.name ?? op.id,
+      op: succeeded ? "StepRun" : "StepFailed",
+      attempt,
       startedAt,
       endedAt: now,
-      output: op.op === "StepRun" ? (op.data ?? null) : null,
-      error: op.op === "StepRun" ? null : (op.error ?? null),
+      output: succeeded ? (op.data ?? null) : null,
+      error: succeeded ? null : error,
     });
-    this.memoize(run, op.id, value, changes);
-    changes.remove(item.id);
-    this.continueAfterStep(run, item.id, changes, now);
-    await this.commit(changes);
+    this.memoize(
+      run,
+      op.id,
+      succeeded ? { data: op.data === undefined ? null : op.data } : { error },
+      changes,
+    );
   }
 
   private memoize(run: RunRecord, stepId: string, value: unknown, changes: Changes): void {
@@ -736,38 +955,69 @@ export class Executor {
   /** After a step ends: discovery, unless sibling parallel steps are still to finish. */
   private continueAfterStep(
     run: RunRecord,
-    finishedItemId: string,
+    finished: QueueItem,
     changes: Changes,
     now: number,
   ): void {
-    const prefix = `${run.runId}:plan:`;
-    const pendingSiblings = [
-      ...this.queue.values(),
-      ...[...this.inFlight].map((id) => ({ id })),
-    ].some(
-      (other) =>
-        other.id.startsWith(prefix) &&
-        other.id !== finishedItemId &&
-        !changes.deleteItems.has(other.id),
-    );
-    if (pendingSiblings) return;
+    if (this.hasPlannedSteps(run.runId, finished, changes)) return;
     if (run.forceStepPlan && run.requestVersion >= 2) run.forceStepPlan = false;
     changes.updatedRuns.set(run.runId, run);
-    changes.add(discoveryItem(run.runId, now, 0));
+    this.requestDiscovery(run, changes, now);
+  }
+
+  /** Queues discovery, or, while one is in flight (with a stale view), its repetition. */
+  private requestDiscovery(run: RunRecord, changes: Changes, now: number): void {
+    const id = discoveryId(run.runId);
+    const busy = [...this.inFlight].some((item) => item.id === id && item !== changes.processed);
+    if (busy) changes.afterCommit.push(() => this.rediscover.add(run.runId));
+    else changes.add(discoveryItem(run.runId, now, 0));
+  }
+
+  /** Planned steps of the run, queued or in flight, other than `except`. */
+  private hasPlannedSteps(runId: string, except: QueueItem | null, changes?: Changes): boolean {
+    return (
+      this.queue
+        .ofRun(runId)
+        .some((other) => isPlannedStep(other) && !changes?.deleteItems.has(other.id)) ||
+      [...this.inFlight].some(
+        (other) => other !== except && other.runId === runId && isPlannedStep(other),
+      )
+    );
+  }
+
+  private isBusy(id: string): boolean {
+    for (const item of this.inFlight) if (item.id === id) return true;
+    return false;
+  }
+
+  /** A sleep, wait or invoke that is already under way (the SDK reports it again until it ends). */
+  private isWaiting(runId: string, stepId: string): boolean {
+    const pauseId = `${runId}:${stepId}`;
+    const resume = resumeId(runId, stepId);
+    return (
+      this.pausesById.has(pauseId) ||
+      this.consuming.has(pauseId) ||
+      this.queue.has(resume) ||
+      this.isBusy(resume)
+    );
   }
 
   private async plan(run: RunRecord, item: QueueItem, ops: Op[], now: number): Promise<void> {
-    const changes = new Changes();
+    const changes = new Changes(item);
     changes.remove(item.id);
     if (ops.length > 1) run.forceStepPlan = true;
     changes.updatedRuns.set(run.runId, run);
+    if (ops.length === 0) {
+      this.logger.warn(`run ${run.runId}: the app answered 206 with no ops; the run waits`);
+    }
+    let ranSteps = false;
     for (const op of ops) {
       const name = op.displayName ?? op.name ?? op.id;
       if (op.id in run.steps) continue;
       switch (op.op) {
         case "StepPlanned": {
-          const id = `${run.runId}:plan:${op.id}`;
-          if (this.queue.has(id) || this.inFlight.has(id)) break; // re-reported sibling
+          const id = planId(run.runId, op.id);
+          if (this.queue.has(id) || this.isBusy(id)) break; // re-reported sibling
           changes.add({
             id,
             kind: "call",
@@ -779,10 +1029,20 @@ export class Executor {
           });
           break;
         }
+        case "StepRun":
+        case "Step":
+        case "StepFailed":
+          this.recordStep(run, op, item.attempt, now, now, changes);
+          ranSteps = true;
+          break;
+        case "DiscoveryRequest":
+          ranSteps = true;
+          break;
         case "Sleep": {
+          if (this.isWaiting(run.runId, op.id)) break;
           const until = resolveTime(op.name ?? "", now) ?? now;
           changes.add({
-            id: `${run.runId}:resume:${op.id}`,
+            id: resumeId(run.runId, op.id),
             kind: "resume",
             runId: run.runId,
             stepId: op.id,
@@ -804,6 +1064,7 @@ export class Executor {
           break;
         }
         case "WaitForEvent": {
+          if (this.isWaiting(run.runId, op.id)) break;
           const timeout = String(op.opts?.timeout ?? "");
           const expiresAt = resolveTime(timeout, now) ?? now;
           this.addPause(
@@ -829,67 +1090,82 @@ export class Executor {
           break;
         }
         case "InvokeFunction": {
-          const target = String(op.opts?.function_id ?? "");
-          const payload = (op.opts?.payload as JsonObject | undefined) ?? {};
-          const correlationId = `${run.runId}.${op.id}`;
-          const expiresAt = resolveTime(String(op.opts?.timeout ?? ""), now) ?? now + YEAR_MS;
-          this.addPause(
-            run,
-            op.id,
-            "invoke",
-            "inngest/function.finished",
-            `async.data.correlation_id == "${correlationId}"`,
-            expiresAt,
-            changes,
-          );
-          const invoked = this.makeEvent({
-            name: "inngest/function.invoked",
-            data: {
-              ...((payload.data as JsonObject | undefined) ?? {}),
-              _inngest: {
-                fn_id: target,
-                correlation_id: correlationId,
-                expire: expiresAt,
-                source_fn_id: run.functionSlug,
-                name,
-              },
-            },
-          });
-          changes.events.push(invoked);
-          changes.timeline.push({
-            runId: run.runId,
-            stepId: op.id,
-            name,
-            op: "InvokeFunction",
-            attempt: 0,
-            startedAt: now,
-            endedAt: null,
-            output: { function_id: target },
-            error: null,
-          });
-          changes.afterCommit.push(() => void this.ingestStored([invoked]));
-          if (!this.functions.has(target)) {
-            changes.add({
-              id: `${run.runId}:resume:${op.id}`,
-              kind: "resume",
-              runId: run.runId,
-              stepId: op.id,
-              attempt: 0,
-              dueAt: now,
-              data: {
-                invokeResult: {
-                  error: { name: "Error", message: `function ${target} is not registered` },
-                },
-              },
-            });
-          }
+          if (this.isWaiting(run.runId, op.id)) break;
+          this.invoke(run, op, name, now, changes);
           break;
         }
         default:
           this.logger.warn(`run ${run.runId}: op ${op.op} is not supported; ignoring it`);
       }
     }
+    if (ranSteps) this.continueAfterStep(run, item, changes, now);
     await this.commit(changes);
+  }
+
+  /** Starts the target run (§10.9) and waits for its `function.finished`, in the same commit. */
+  private invoke(run: RunRecord, op: Op, name: string, now: number, changes: Changes): void {
+    const target = String(op.opts?.function_id ?? "");
+    const payload = (op.opts?.payload as JsonObject | undefined) ?? {};
+    const correlationId = `${run.runId}.${op.id}`;
+    const expiresAt = resolveTime(String(op.opts?.timeout ?? ""), now) ?? now + YEAR_MS;
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: op.id,
+      name,
+      op: "InvokeFunction",
+      attempt: 0,
+      startedAt: now,
+      endedAt: null,
+      output: { function_id: target },
+      error: null,
+    });
+    if (!this.functions.has(target)) {
+      changes.add({
+        id: resumeId(run.runId, op.id),
+        kind: "resume",
+        runId: run.runId,
+        stepId: op.id,
+        attempt: 0,
+        dueAt: now,
+        data: {
+          invokeResult: {
+            error: {
+              name: "Error",
+              message: `could not invoke ${target}: no such function is registered`,
+            },
+          },
+        },
+      });
+      return;
+    }
+    this.addPause(
+      run,
+      op.id,
+      "invoke",
+      "inngest/function.finished",
+      `async.data.correlation_id == "${correlationId}"`,
+      expiresAt,
+      changes,
+    );
+    const invoked = this.makeEvent({
+      name: "inngest/function.invoked",
+      data: {
+        ...((payload.data as JsonObject | undefined) ?? {}),
+        _inngest: {
+          fn_id: target,
+          correlation_id: correlationId,
+          expire: expiresAt,
+          source_app_id: this.functions.get(run.functionSlug)?.appId ?? null,
+          source_fn_id: run.functionSlug,
+          source_fn_v: 1,
+          name,
+        },
+      },
+      user: (payload.user as JsonObject | undefined) ?? {},
+      v: typeof payload.v === "string" ? payload.v : null,
+    });
+    changes.events.push(invoked);
+    this.route(invoked, changes);
   }
 
   private addPause(
@@ -909,12 +1185,12 @@ export class Executor {
       eventName,
       expression,
       expiresAt,
-      // Only events received from now on can match.
+      // Cancel-pauses: only events newer than this can match.
       afterEventId: nextUlid(this.clock.now()),
     };
     changes.addPauses.push(pause);
     changes.add({
-      id: `${run.runId}:timeout:${stepId}`,
+      id: timeoutId(run.runId, stepId),
       kind: "timeout",
       runId: run.runId,
       stepId,
@@ -924,22 +1200,11 @@ export class Executor {
     });
   }
 
-  /** Routes events created by the executor itself (invocations): stored, then routed. */
-  private async ingestStored(events: StoredEvent[]): Promise<void> {
-    const work = this.ingestChain.then(async () => {
-      const changes = new Changes();
-      for (const event of events) this.route(event, changes);
-      await this.commit(changes);
-    });
-    this.ingestChain = work.catch(() => {});
-    await work;
-  }
-
   // ---------------------------------------------------------------- resumes, timeouts, ends
 
   private async resume(run: RunRecord, item: QueueItem): Promise<void> {
     const now = this.clock.now();
-    const changes = new Changes();
+    const changes = new Changes(item);
     const stepId = item.stepId as string;
     changes.remove(item.id);
     let value: unknown = item.data.value ?? null;
@@ -963,14 +1228,14 @@ export class Executor {
       output: op === "Sleep" ? null : value,
     });
     this.memoize(run, stepId, value, changes);
-    changes.add(discoveryItem(run.runId, now, 0));
+    this.requestDiscovery(run, changes, now);
     await this.commit(changes);
   }
 
   private async timeout(run: RunRecord, item: QueueItem): Promise<void> {
     const now = this.clock.now();
     const pause = this.pausesById.get(String(item.data.pauseId));
-    const changes = new Changes();
+    const changes = new Changes(item);
     changes.remove(item.id);
     if (!pause) {
       await this.commit(changes); // the event won the race
@@ -998,32 +1263,30 @@ export class Executor {
       stepId,
       op: pause.kind === "invoke" ? "InvokeFunction" : "WaitForEvent",
       endedAt: now,
-      output: null,
+      output: value,
     });
     this.memoize(run, stepId, value, changes);
-    changes.add(discoveryItem(run.runId, now, 0));
+    this.requestDiscovery(run, changes, now);
     await this.commit(changes);
   }
 
-  /** Cancels a running run (REST API, cancelOn). */
+  /** Cancels a running run (REST API): at once, even while one of its steps is running. */
   async cancel(runId: string): Promise<RunRecord | null> {
     return this.withRunLock(runId, async () => {
       const run = await this.loadRun(runId);
       if (!run) return null;
       if (run.status !== "Running") return run;
-      await this.finish(run, null, { status: "Cancelled" });
-      return run;
+      const ending = { ...run };
+      await this.finish(ending, null, { status: "Cancelled" });
+      return ending;
     });
   }
 
   private async finish(
     run: RunRecord,
     item: QueueItem | null,
-    end:
-      | { status: "Completed"; output: unknown }
-      | { status: "Failed"; error: JsonObject }
-      | { status: "Cancelled" },
-    changes = new Changes(),
+    end: RunEnd,
+    changes = new Changes(item),
   ): Promise<void> {
     const now = this.clock.now();
     run.status = end.status;
@@ -1034,11 +1297,16 @@ export class Executor {
       run.output = end.error;
     }
     changes.updatedRuns.set(run.runId, run);
+    // Nothing of the run is left to do: queued work, work in flight (its answer is dropped),
+    // and its pauses.
     if (item) changes.remove(item.id);
-    for (const queued of this.queue.values())
-      if (queued.runId === run.runId) changes.remove(queued.id);
-    for (const pause of this.pausesById.values())
-      if (pause.runId === run.runId) this.consumePause(pause, changes);
+    for (const queued of this.queue.ofRun(run.runId)) changes.remove(queued.id);
+    for (const busy of this.inFlight) {
+      if (busy.runId === run.runId && busy !== item) changes.remove(busy.id);
+    }
+    for (const pause of [...(this.pausesByRun.get(run.runId)?.values() ?? [])]) {
+      this.consumePause(pause, changes);
+    }
     changes.timeline.push({
       runId: run.runId,
       stepId: null,
@@ -1050,7 +1318,17 @@ export class Executor {
       output: end.status === "Completed" ? end.output : null,
       error: end.status === "Failed" ? end.error : null,
     });
+    const emitted = this.endEvents(run, end);
+    changes.events.push(...emitted);
+    // Routed in the same commit: an invoking parent, an onFailure handler or a function waiting
+    // for these events cannot miss them, even if the server stops right after.
+    for (const event of emitted) this.route(event, changes);
+    await this.commit(changes);
+    this.logger.debug(`run ${run.runId} ${run.functionSlug}: ${end.status}`);
+  }
 
+  /** `function.failed` / `function.cancelled` (id = run id), and `function.finished` (§10.7, 10.8). */
+  private endEvents(run: RunRecord, end: RunEnd): StoredEvent[] {
     const events = this.runEvents.get(run.runId) ?? [];
     const base = {
       function_id: run.functionSlug,
@@ -1087,17 +1365,16 @@ export class Executor {
             ? { result: end.output }
             : {
                 error:
-                  end.status === "Failed" ? end.error : { name: "Error", message: "run cancelled" },
+                  end.status === "Failed"
+                    ? end.error
+                    : { name: "Error", message: "function cancelled" },
               }),
           ...(invoke?.correlation_id ? { correlation_id: invoke.correlation_id } : {}),
           _inngest: { status: end.status },
         },
       }),
     );
-    changes.events.push(...emitted);
-    changes.afterCommit.push(() => void this.ingestStored(emitted));
-    await this.commit(changes);
-    this.logger.debug(`run ${run.runId} ${run.functionSlug}: ${end.status}`);
+    return emitted;
   }
 
   // ---------------------------------------------------------------- cron
@@ -1106,7 +1383,7 @@ export class Executor {
     const slug = String(item.data.slug);
     const cron = String(item.data.cron);
     const fn = this.functions.get(slug);
-    const changes = new Changes();
+    const changes = new Changes(item);
     changes.remove(item.id);
     if (fn) {
       const scheduledAt = new Date(item.dueAt).toISOString();
@@ -1118,15 +1395,30 @@ export class Executor {
       });
       changes.events.push(event);
       this.startRun(fn, [event], changes, cron);
-      const next = nextCronTick(cron, item.dueAt);
+      // From now, not from the missed tick: a server that was down fires once, not once per
+      // tick it slept through (as Go's scheduler).
+      const next = nextCronTick(cron, Math.max(item.dueAt, this.clock.now()));
       if (next !== null) changes.add({ ...item, dueAt: next });
     }
     await this.commit(changes);
   }
 }
 
+const discoveryId = (runId: string) => `${runId}:step`;
+const planId = (runId: string, stepId: string) => `${runId}:plan:${stepId}`;
+const resumeId = (runId: string, stepId: string) => `${runId}:resume:${stepId}`;
+const timeoutId = (runId: string, stepId: string) => `${runId}:timeout:${stepId}`;
+
 function discoveryItem(runId: string, dueAt: number, attempt: number): QueueItem {
-  return { id: `${runId}:step`, kind: "call", runId, stepId: "step", attempt, dueAt, data: {} };
+  return { id: discoveryId(runId), kind: "call", runId, stepId: "step", attempt, dueAt, data: {} };
+}
+
+function isDiscovery(item: QueueItem): boolean {
+  return item.kind === "call" && (item.stepId ?? "step") === "step";
+}
+
+function isPlannedStep(item: QueueItem): boolean {
+  return item.kind === "call" && !isDiscovery(item);
 }
 
 function toWire(event: StoredEvent): WireEvent {

@@ -2,11 +2,12 @@ import type { QueueItem } from "./types";
 
 /**
  * The in-memory index of the durable queue: a binary min-heap on (dueAt, id), with lazy deletion
- * (an entry is live while `items` maps its id to that same object).
+ * (an entry is live while `items` maps its id to that same object), and the live items of each run.
  */
 export class DueQueue {
   private heap: QueueItem[] = [];
   private readonly items = new Map<string, QueueItem>();
+  private readonly byRun = new Map<string, Map<string, QueueItem>>();
 
   get size(): number {
     return this.items.size;
@@ -24,19 +25,41 @@ export class DueQueue {
     return this.items.values();
   }
 
+  /** The queued (not yet popped) items of one run. */
+  ofRun(runId: string): QueueItem[] {
+    return [...(this.byRun.get(runId)?.values() ?? [])];
+  }
+
   /** Adds or replaces the item with this id. */
   put(item: QueueItem): void {
+    this.delete(item.id);
     this.items.set(item.id, item);
+    if (item.runId) {
+      let ofRun = this.byRun.get(item.runId);
+      if (!ofRun) {
+        ofRun = new Map();
+        this.byRun.set(item.runId, ofRun);
+      }
+      ofRun.set(item.id, item);
+    }
     this.heap.push(item);
     this.up(this.heap.length - 1);
   }
 
   delete(id: string): void {
+    const item = this.items.get(id);
+    if (!item) return;
     this.items.delete(id);
+    if (item.runId) {
+      const ofRun = this.byRun.get(item.runId);
+      ofRun?.delete(id);
+      if (ofRun?.size === 0) this.byRun.delete(item.runId);
+    }
   }
 
   clear(): void {
     this.items.clear();
+    this.byRun.clear();
     this.heap = [];
   }
 
@@ -51,7 +74,7 @@ export class DueQueue {
     const top = this.peek();
     if (!top || top.dueAt > now) return undefined;
     this.removeTop();
-    this.items.delete(top.id);
+    this.delete(top.id);
     return top;
   }
 

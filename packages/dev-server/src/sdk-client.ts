@@ -16,7 +16,15 @@ export interface CallResponse {
 }
 
 export class AppUnreachableError extends Error {
-  override readonly name = "AppUnreachableError";
+  override readonly name: string = "AppUnreachableError";
+}
+
+/**
+ * The app refused the request's authentication, or its answer failed ours: a configuration problem
+ * (keys, modes) that no retry of the same call fixes, but that fixing the config does. Runs wait.
+ */
+export class AppAuthError extends AppUnreachableError {
+  override readonly name = "AppAuthError";
 }
 
 export interface SdkClientOptions {
@@ -35,7 +43,9 @@ export interface InBandSync {
   functions: FunctionConfig[];
 }
 
-export type SyncAnswer = InBandSync | { kind: "out_of_band"; status: number; body: unknown };
+export type SyncAnswer =
+  | InBandSync
+  | { kind: "out_of_band"; status: number; body: unknown; fromSdk: boolean };
 
 export class SdkClient {
   constructor(private readonly options: SdkClientOptions = {}) {}
@@ -44,20 +54,34 @@ export class SdkClient {
     return Boolean(this.options.signingKey);
   }
 
+  get serverKind(): "dev" | "cloud" {
+    return this.options.serverKind ?? (this.secure ? "cloud" : "dev");
+  }
+
   private headers(body: string): Record<string, string> {
     const headers: Record<string, string> = {
       "content-type": "application/json",
-      "x-inngest-server-kind": this.options.serverKind ?? "dev",
+      // Echoed by the SDK on /fn/register; a server with a signing key acts as a cloud server.
+      "x-inngest-server-kind": this.serverKind,
     };
     if (this.options.signingKey)
       headers["x-inngest-signature"] = signatureHeader(this.options.signingKey, body);
     return headers;
   }
 
-  private async send(url: string, init: RequestInit & { body: string }, timeoutMs: number) {
+  private async send(
+    url: string,
+    init: RequestInit & { body: string },
+    timeoutMs: number,
+    cancel?: AbortSignal,
+  ) {
     let response: Response;
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(url, {
+        ...init,
+        signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
+      });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new AppUnreachableError(
@@ -65,10 +89,32 @@ export class SdkClient {
       );
     }
     const text = await response.text();
-    if (this.options.signingKey && response.headers.get("x-inngest-sdk")) {
+    const fromSdk = response.headers.has("x-inngest-sdk");
+    if (response.status === 401 && !fromSdk && response.headers.has("x-inngest-sdk-handled")) {
+      // The SDK strips its headers but this one when a request fails its signature check.
+      throw new AppAuthError(
+        this.options.signingKey
+          ? `${init.method} ${url}: the app refused our signature (401 ${text.slice(0, 200)}); ` +
+              "its INNGEST_SIGNING_KEY must be the server's --signing-key"
+          : `${init.method} ${url}: the app wants signed requests (401 ${text.slice(0, 200)}); ` +
+              "it is in cloud mode: set INNGEST_DEV=1 in the app, or start the server with " +
+              "--signing-key <the app's INNGEST_SIGNING_KEY>",
+      );
+    }
+    if (this.options.signingKey && fromSdk) {
+      // The SDK signs every answer to a request it verified, whatever the status.
       const signed = response.headers.get("x-inngest-signature");
-      if (response.status < 300 && !verifySignature(this.options.signingKey, text, signed)) {
-        throw new Error(`${init.method} ${url}: the answer's x-inngest-signature does not verify`);
+      if (!signed) {
+        throw new AppAuthError(
+          `${init.method} ${url}: the app answered ${response.status} without an ` +
+            "x-inngest-signature; a server with a signing key only talks to apps in cloud mode " +
+            "(INNGEST_DEV unset, INNGEST_SIGNING_KEY set to the same key)",
+        );
+      }
+      if (!verifySignature(this.options.signingKey, text, signed)) {
+        throw new AppAuthError(
+          `${init.method} ${url}: the answer's x-inngest-signature does not verify with our signing key`,
+        );
       }
     }
     let body: unknown = text;
@@ -77,21 +123,20 @@ export class SdkClient {
     } catch {
       // not JSON: kept as text for the error message
     }
-    return {
-      status: response.status,
-      headers: response.headers,
-      body,
-      fromSdk: response.headers.has("x-inngest-sdk"),
-    };
+    return { status: response.status, headers: response.headers, body, fromSdk };
   }
 
-  /** Asks the app to sync in band (it answers with its config); apps that refuse sync out of band. */
-  async sync(url: string): Promise<SyncAnswer> {
+  /**
+   * Asks the app to sync in band (it answers with its config); apps that refuse sync out of band.
+   * `cancel` ends a sync that nobody waits for any more (the server is shutting down).
+   */
+  async sync(url: string, cancel?: AbortSignal): Promise<SyncAnswer> {
     const body = canonicalJson({ url });
     const response = await this.send(
       url,
       { method: "PUT", headers: { ...this.headers(body), "x-inngest-sync-kind": "in_band" }, body },
       30_000,
+      cancel,
     );
     if (response.headers.get("x-inngest-sync-kind") === "in_band" && response.status === 200) {
       const config = response.body as JsonObject;
@@ -104,7 +149,12 @@ export class SdkClient {
         functions: (config.functions as FunctionConfig[] | undefined) ?? [],
       };
     }
-    return { kind: "out_of_band", status: response.status, body: response.body };
+    return {
+      kind: "out_of_band",
+      status: response.status,
+      body: response.body,
+      fromSdk: response.fromSdk,
+    };
   }
 
   /** One call request (protocol §6). */

@@ -39,6 +39,19 @@ export function verifySignature(
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
+/**
+ * Why a signing key cannot work, or null. The SDK hashes the part after the prefix as hex for its
+ * Bearer token, so anything else would make every register call fail to authenticate.
+ */
+export function signingKeyProblem(signingKey: string): string | null {
+  const rest = signingKey.replace(PREFIX, "");
+  if (!rest) return "the signing key is empty after its signkey-<env>- prefix";
+  if (!/^(?:[0-9a-f]{2})+$/i.test(rest)) {
+    return "a signing key must be signkey-<env>-<hex>, e.g. signkey-test-<64 hex digits>";
+  }
+  return null;
+}
+
 /** The Bearer token the SDK sends: `signkey-<env>-` + sha256 of the hex-decoded key. */
 export function hashedSigningKey(signingKey: string): string {
   const prefix = signingKey.match(PREFIX)?.[0] ?? "";

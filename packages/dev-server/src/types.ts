@@ -120,7 +120,7 @@ export interface Pause {
   /** CEL, with the trigger event's values already interpolated. */
   expression: string | null;
   expiresAt: number;
-  /** Only events received after this ULID can resume the pause. */
+  /** Cancel-pauses: only events with a newer ULID can match (waits go by arrival instead). */
   afterEventId: string;
 }
 

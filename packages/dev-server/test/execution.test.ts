@@ -7,13 +7,16 @@ describe("execution through real SDK handlers", () => {
     h = await startHarness(
       "exec",
       (inngest) => [
-        inngest.createFunction({ id: "three-steps", triggers: [{ event: "t/three" }] }, async ({ event, step }) => {
-          const a = await step.run("a", () => `A ${event.data.n}`);
-          const b = await step.run("b", () => `${a} B`);
-          await step.sleep("nap", "1s");
-          const c = await step.run("c", () => `${b} C`);
-          return { c };
-        }),
+        inngest.createFunction(
+          { id: "three-steps", triggers: [{ event: "t/three" }] },
+          async ({ event, step }) => {
+            const a = await step.run("a", () => `A ${event.data.n}`);
+            const b = await step.run("b", () => `${a} B`);
+            await step.sleep("nap", "1s");
+            const c = await step.run("c", () => `${b} C`);
+            return { c };
+          },
+        ),
       ],
       { testMode: true },
     );
@@ -35,7 +38,11 @@ describe("execution through real SDK handlers", () => {
 
     await h.advance(1000);
     const [run] = await h.waitForRuns(eventId);
-    expect(run).toMatchObject({ status: "Completed", output: { c: "A 1 B C" }, function_id: "exec-three-steps" });
+    expect(run).toMatchObject({
+      status: "Completed",
+      output: { c: "A 1 B C" },
+      function_id: "exec-three-steps",
+    });
     const steps = await h.timeline(run?.run_id ?? "");
     expect(steps.map((step) => [step.op, step.name])).toEqual([
       ["StepRun", "a"],

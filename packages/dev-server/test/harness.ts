@@ -1,5 +1,8 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import type { DatabaseDriver } from "@repo/db";
+import { createTestDatabase } from "@repo/db/testing";
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/node";
 import { type DevServer, type DevServerOptions, startDevServer } from "../src";
@@ -7,6 +10,11 @@ import { type DevServer, type DevServerOptions, startDevServer } from "../src";
 /**
  * A real SDK app (inngest/node's serve handler on node:http, port 0) synced with a dev server of
  * the test's own (PGlite in memory unless `storage` says otherwise).
+ *
+ * The app's HTTP server records every call request it gets (which function, which step, which
+ * attempt, the answer's status) before the unmodified SDK handler answers it, so tests can assert
+ * how the dev server drove a run, not only how it ended. It can also be stopped and started again
+ * on the same port, or made to answer like a broken proxy, to test how runs survive a missing app.
  */
 export interface Harness {
   server: DevServer;
@@ -17,24 +25,53 @@ export interface Harness {
   send(events: { name: string; data?: Record<string, unknown>; id?: string }[]): Promise<string[]>;
   runsOf(eventId: string): Promise<RunJson[]>;
   run(runId: string): Promise<RunJson>;
-  timeline(runId: string): Promise<
-    {
-      op: string;
-      name: string;
-      attempt: number;
-      step_id: string | null;
-      output: unknown;
-      error: unknown;
-      started_at: string;
-      ended_at: string | null;
-    }[]
-  >;
+  timeline(runId: string): Promise<TimelineStep[]>;
   /** Polls until the event's runs (at least `count`) have all ended; returns them. */
   waitForRuns(
     eventId: string,
     options?: { count?: number; timeoutMs?: number },
   ): Promise<RunJson[]>;
   advance(ms: number): Promise<void>;
+
+  /** Every call request the app received, in arrival order. */
+  calls: RecordedCall[];
+  callsOf(runId: string): RecordedCall[];
+  /** GET of a REST path (`/v1/...`), unwrapped from `{data}`; throws on a non-2xx answer. */
+  api<T>(path: string, init?: RequestInit): Promise<T>;
+  /** Polls `probe` until it returns something other than undefined/false. */
+  waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false> | T | undefined | false,
+    timeoutMs?: number,
+  ): Promise<T>;
+  /** The single run of an event, once the dev server has created it (it may still be running). */
+  runOf(eventId: string): Promise<RunJson>;
+  /** Polls until the run has ended. */
+  waitForEnd(runId: string, timeoutMs?: number): Promise<RunJson>;
+  /** Polls until the run's timeline has an entry for which `match` holds; returns the timeline. */
+  waitForStep(runId: string, match: (step: TimelineStep) => boolean): Promise<TimelineStep[]>;
+  /** Resolves once the dev server has nothing due and nothing in flight. */
+  idle(): Promise<void>;
+  /** Stored events with this name, newest first. */
+  events(name: string): Promise<EventJson[]>;
+  /** Runs of one function (by slug), newest first. */
+  runsOfFunction(slug: string): Promise<RunJson[]>;
+  /** The run's queued jobs. */
+  jobs(runId: string): Promise<JobJson[]>;
+  /** DELETE /v1/runs/:id. */
+  cancel(runId: string): Promise<RunJson>;
+  /** POST /test/reset. */
+  reset(): Promise<void>;
+  /** The virtual clock's time (ms). */
+  now(): Promise<number>;
+  /** Moves the virtual clock to an absolute time. */
+  advanceTo(at: number | string): Promise<void>;
+  /** Closes the app's HTTP server: calls are refused until `startApp`. */
+  stopApp(): Promise<void>;
+  /** Listens again on the app's port. */
+  startApp(): Promise<void>;
+  /** While set, the app answers with this status and a plain-text body, without the SDK. */
+  breakApp(status: number | null): void;
 }
 
 export interface RunJson {
@@ -44,24 +81,139 @@ export interface RunJson {
   output: unknown;
   event_id: string;
   ended_at: string | null;
+  run_started_at?: string;
+  cron?: string;
+}
+
+export interface TimelineStep {
+  seq: number;
+  op: string;
+  name: string;
+  attempt: number;
+  step_id: string | null;
+  output: unknown;
+  error: unknown;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface EventJson {
+  internal_id: string;
+  id: string;
+  name: string;
+  data: Record<string, unknown>;
+  ts: number;
+  received_at: string;
+}
+
+export interface JobJson {
+  id: string;
+  kind: string;
+  stepId: string | null;
+  attempt: number;
+  dueAt: number;
+  data: Record<string, unknown>;
+}
+
+export interface RecordedCall {
+  fnId: string;
+  /** `step` for discovery, else the hashed id of the planned step. */
+  stepId: string;
+  runId: string;
+  attempt: number;
+  maxAttempts: number;
+  disableImmediateExecution: boolean;
+  /** The memoized step ids sent, in stack order. */
+  stack: string[];
+  /** The memoized values sent, by hashed step id. */
+  steps: Record<string, unknown>;
+  /** The answer's status, once sent; null while the call is in flight. */
+  status: number | null;
+}
+
+export interface HarnessOptions extends DevServerOptions {
+  /**
+   * The dev server's storage when `storage` is not given: PGlite in memory (the default), or a
+   * fresh PostgreSQL database of its own, dropped on close.
+   */
+  driver?: DatabaseDriver;
 }
 
 export async function startHarness(
   appId: string,
   makeFunctions: (inngest: Inngest.Any) => InngestFunction.Any[],
-  options: DevServerOptions = {},
+  { driver = "pglite", ...options }: HarnessOptions = {},
 ): Promise<Harness> {
+  const database =
+    driver === "postgres" && !options.storage
+      ? await createTestDatabase("postgres", { migrated: false })
+      : undefined;
   const server = await startDevServer({
     port: 0,
-    storage: "memory://",
+    storage: database?.url ?? "memory://",
     retry: { baseMs: 10, maxMs: 100 },
     ...options,
   });
   const inngest = new Inngest({ id: appId, isDev: true, baseUrl: server.url });
   const handler = serve({ client: inngest, functions: makeFunctions(inngest) });
-  const http: Server = createServer(handler);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const appUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/inngest`;
+  const calls: RecordedCall[] = [];
+  let brokenStatus: number | null = null;
+
+  const app: Server = createServer((request, response) => {
+    void answer(request, response).catch((error: unknown) => {
+      response.writeHead(500).end(String(error));
+    });
+  });
+  async function answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (brokenStatus !== null) {
+      request.resume();
+      response.writeHead(brokenStatus, { "content-type": "text/plain" }).end("upstream is down");
+      return;
+    }
+    if (request.method !== "POST") return void handler(request, response);
+    // The body is read here to record the call, then replayed to the SDK handler unchanged.
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const url = new URL(request.url ?? "/", "http://app");
+    const parsed = JSON.parse(body.toString() || "{}") as {
+      ctx?: {
+        run_id?: string;
+        attempt?: number;
+        max_attempts?: number;
+        disable_immediate_execution?: boolean;
+        stack?: { stack?: string[] };
+      };
+      steps?: Record<string, unknown>;
+    };
+    const call: RecordedCall = {
+      fnId: url.searchParams.get("fnId") ?? "",
+      stepId: url.searchParams.get("stepId") ?? "step",
+      runId: parsed.ctx?.run_id ?? "",
+      attempt: parsed.ctx?.attempt ?? 0,
+      maxAttempts: parsed.ctx?.max_attempts ?? 0,
+      disableImmediateExecution: parsed.ctx?.disable_immediate_execution ?? false,
+      stack: parsed.ctx?.stack?.stack ?? [],
+      steps: parsed.steps ?? {},
+      status: null,
+    };
+    calls.push(call);
+    response.on("finish", () => {
+      call.status = response.statusCode;
+    });
+    const replay = Object.assign(Readable.from([body]), {
+      headers: request.headers,
+      method: request.method,
+      url: request.url,
+      socket: request.socket,
+    });
+    await handler(replay as unknown as IncomingMessage, response);
+  }
+
+  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
+  const appPort = (app.address() as AddressInfo).port;
+  const appUrl = `http://127.0.0.1:${appPort}/api/inngest`;
   await server.sync(appUrl);
 
   const api = async <T>(path: string, init?: RequestInit): Promise<T> => {
@@ -70,15 +222,30 @@ export async function startHarness(
     if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
     return body.data;
   };
+  const post = async (path: string, body: unknown = {}) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<Record<string, unknown>>;
+  };
+  const stopApp = async () => {
+    if (!app.listening) return;
+    const closed = new Promise<void>((resolve) => app.close(() => resolve()));
+    app.closeAllConnections();
+    await closed;
+  };
 
   const harness: Harness = {
     server,
     inngest,
     appUrl,
+    calls,
     async close() {
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeAllConnections();
+      await stopApp();
       await server.close();
+      await database?.dispose();
     },
     async send(events) {
       const response = await fetch(`${server.url}/e/test-key`, {
@@ -92,25 +259,155 @@ export async function startHarness(
     runsOf: (eventId) => api(`/v1/events/${eventId}/runs`),
     run: (runId) => api(`/v1/runs/${runId}`),
     async timeline(runId) {
-      return (await api<{ steps: never[] }>(`/v1/runs/${runId}/timeline`)).steps;
+      return (await api<{ steps: TimelineStep[] }>(`/v1/runs/${runId}/timeline`)).steps;
     },
     async waitForRuns(eventId, { count = 1, timeoutMs = 15_000 } = {}) {
+      return harness.waitFor(
+        `${count} ended run(s) of event ${eventId}`,
+        async () => {
+          const runs = await harness.runsOf(eventId);
+          return runs.length >= count && runs.every((run) => run.status !== "Running") && runs;
+        },
+        timeoutMs,
+      );
+    },
+    async advance(ms) {
+      await post("/test/clock/advance", { ms });
+    },
+    callsOf: (runId) => calls.filter((call) => call.runId === runId),
+    api,
+    async waitFor(what, probe, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
+      let last: unknown;
       for (;;) {
-        const runs = await harness.runsOf(eventId);
-        if (runs.length >= count && runs.every((run) => run.status !== "Running")) return runs;
-        if (Date.now() > deadline)
-          throw new Error(`runs of ${eventId} did not end: ${JSON.stringify(runs)}`);
+        try {
+          const value = await probe();
+          if (value !== undefined && value !== false) return value as never;
+        } catch (error) {
+          last = error;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    async advance(ms) {
-      const response = await fetch(`${server.url}/test/clock/advance`, {
-        method: "POST",
-        body: JSON.stringify({ ms }),
+    runOf: (eventId) =>
+      harness.waitFor(
+        `the run of event ${eventId}`,
+        async () => (await harness.runsOf(eventId))[0],
+      ),
+    waitForEnd: (runId, timeoutMs) =>
+      harness.waitFor(
+        `run ${runId} to end`,
+        async () => {
+          const run = await harness.run(runId);
+          return run.status !== "Running" && run;
+        },
+        timeoutMs,
+      ),
+    waitForStep: (runId, match) =>
+      harness.waitFor(`a matching timeline entry of run ${runId}`, async () => {
+        const steps = await harness.timeline(runId);
+        return steps.some(match) && steps;
+      }),
+    async idle() {
+      await post("/test/idle");
+    },
+    events: (name) => api(`/v1/events?name=${encodeURIComponent(name)}`),
+    runsOfFunction: (slug) => api(`/v1/runs?function_id=${encodeURIComponent(slug)}`),
+    jobs: (runId) => api(`/v1/runs/${runId}/jobs`),
+    cancel: (runId) => api(`/v1/runs/${runId}`, { method: "DELETE" }),
+    async reset() {
+      await post("/test/reset");
+    },
+    async now() {
+      const clock = (await (await fetch(`${server.url}/test/clock`)).json()) as { now: string };
+      return Date.parse(clock.now);
+    },
+    async advanceTo(at) {
+      await post("/test/clock/advance", {
+        to: typeof at === "number" ? new Date(at).toISOString() : at,
       });
-      if (!response.ok) throw new Error(`advance: ${response.status} ${await response.text()}`);
+    },
+    stopApp,
+    async startApp() {
+      if (app.listening) return;
+      await new Promise<void>((resolve, reject) => {
+        app.once("error", reject);
+        app.listen(appPort, "127.0.0.1", () => {
+          app.off("error", reject);
+          resolve();
+        });
+      });
+    },
+    breakApp(status) {
+      brokenStatus = status;
     },
   };
   return harness;
+}
+
+/** A real SDK app (inngest/node's serve handler on node:http) whose function list can change. */
+export interface ServedApp {
+  url: string;
+  /** Serves a new function list from now on, as a redeploy of the app would. */
+  setFunctions(functions: InngestFunction.Any[]): void;
+  close(): Promise<void>;
+}
+
+export async function serveApp(
+  inngest: Inngest.Any,
+  functions: InngestFunction.Any[],
+  options: { port?: number; path?: string } = {},
+): Promise<ServedApp> {
+  let handler = serve({ client: inngest, functions });
+  const http: Server = createServer((request, response) => handler(request, response));
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${options.path ?? "/api/inngest"}`;
+  return {
+    url,
+    setFunctions(next) {
+      handler = serve({ client: inngest, functions: next });
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** A port that was free a moment ago: for a server that must be started after its URL is known. */
+export async function freePort(): Promise<number> {
+  const probe: Server = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Polls `check` until it returns something other than undefined; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

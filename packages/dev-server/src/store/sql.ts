@@ -24,8 +24,6 @@ export function openPostgres(url: string, maxConnections = 10): SqlClient {
   const sql = postgres(url, {
     max: maxConnections,
     onnotice: () => {},
-    // jsonb arrives parsed; bigint (epoch ms) as a JS number.
-    types: { bigint: postgres.BigInt },
   });
   const safe = new URL(url);
   if (safe.password) safe.password = "***";

@@ -244,7 +244,7 @@ export class Store {
     for (const fn of functions) {
       // A slug belongs to one app: the latest app to register it takes it over.
       await q.query(
-        `insert into ds_functions (slug, app_url, app_id, name, config) values ($1, $2, $3, $4, $5)
+        `insert into ds_functions (slug, app_url, app_id, name, config) values ($1, $2, $3, $4, $5::text::jsonb)
          on conflict (slug) do update set app_url = excluded.app_url, app_id = excluded.app_id,
            name = excluded.name, config = excluded.config`,
         [fn.slug, fn.appUrl, fn.appId, fn.name, json(fn.config)],
@@ -305,7 +305,9 @@ export class Store {
           event.v,
           event.receivedAt,
         );
-        return `(${Array.from({ length: 8 }, (_, i) => `$${base + i + 1}`).join(", ")})`;
+        // jsonb goes in as text cast to jsonb: postgres.js would JSON-encode a string again.
+        const cast = (i: number) => (i === 3 || i === 4 ? "::text::jsonb" : "");
+        return `(${Array.from({ length: 8 }, (_, i) => `$${base + i + 1}${cast(i)}`).join(", ")})`;
       });
       await q.query(
         `insert into ds_events (internal_id, id, name, data, "user", ts, v, received_at) values ${values.join(", ")}`,
@@ -324,8 +326,9 @@ export class Store {
   async getEvents(internalIds: string[]): Promise<StoredEvent[]> {
     if (internalIds.length === 0) return [];
     const rows = await this.sql.query<Row>(
-      "select * from ds_events where internal_id = any($1::text[])",
-      [internalIds],
+      // A JSON array parameter: postgres.js and PGlite bind it the same way (not so a JS array).
+      "select * from ds_events where internal_id in (select jsonb_array_elements_text($1::text::jsonb))",
+      [JSON.stringify(internalIds)],
     );
     const byId = new Map(rows.map((row) => [row.internal_id as string, toEvent(row)]));
     return internalIds
@@ -374,7 +377,8 @@ export class Store {
     await q.query(
       `insert into ds_runs (run_id, function_slug, app_url, event_id, event_ids, status, started_at,
          ended_at, output, error, cron, stack, steps, force_step_plan, request_version)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       values ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9::text::jsonb, $10::text::jsonb, $11,
+         $12::text::jsonb, $13::text::jsonb, $14, $15)`,
       [
         run.runId,
         run.functionSlug,
@@ -403,7 +407,8 @@ export class Store {
 
   async updateRun(run: RunRecord, q: SqlExecutor = this.sql): Promise<void> {
     await q.query(
-      `update ds_runs set status = $2, ended_at = $3, output = $4, error = $5, stack = $6, steps = $7,
+      `update ds_runs set status = $2, ended_at = $3, output = $4::text::jsonb, error = $5::text::jsonb,
+         stack = $6::text::jsonb, steps = $7::text::jsonb,
          force_step_plan = $8, request_version = $9, app_url = $10
        where run_id = $1`,
       [
@@ -460,7 +465,7 @@ export class Store {
     for (const item of items) {
       await q.query(
         `insert into ds_queue (id, kind, run_id, step_id, attempt, due_at, data)
-         values ($1, $2, $3, $4, $5, $6, $7)
+         values ($1, $2, $3, $4, $5, $6, $7::text::jsonb)
          on conflict (id) do update set attempt = excluded.attempt, due_at = excluded.due_at, data = excluded.data`,
         [item.id, item.kind, item.runId, item.stepId, item.attempt, item.dueAt, json(item.data)],
       );
@@ -531,7 +536,8 @@ export class Store {
   async addTimeline(entry: Omit<TimelineEntry, "seq">, q: SqlExecutor = this.sql): Promise<number> {
     const [row] = await q.query<{ seq: number }>(
       `insert into ds_timeline (run_id, seq, step_id, name, op, attempt, started_at, ended_at, output, error)
-       values ($1, (select coalesce(max(seq), 0) + 1 from ds_timeline where run_id = $1), $2, $3, $4, $5, $6, $7, $8, $9)
+       values ($1, (select coalesce(max(seq), 0) + 1 from ds_timeline where run_id = $1), $2, $3, $4, $5, $6, $7,
+         $8::text::jsonb, $9::text::jsonb)
        returning seq`,
       [
         entry.runId,
@@ -556,7 +562,7 @@ export class Store {
     q: SqlExecutor = this.sql,
   ): Promise<void> {
     await q.query(
-      `update ds_timeline set ended_at = $4, output = $5, error = $6
+      `update ds_timeline set ended_at = $4, output = $5::text::jsonb, error = $6::text::jsonb
        where run_id = $1 and step_id = $2 and op = $3 and ended_at is null`,
       [runId, stepId, op, end.endedAt, json(end.output), json(end.error ?? null)],
     );

@@ -1,0 +1,276 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * Durability, for real: the dev server and the app run as their own processes and are killed with
+ * SIGKILL mid-run, then restarted on the same storage and port. Each step records its work in a
+ * file when it finishes, so the counts prove what ran again and what did not.
+ */
+
+const here = import.meta.dirname;
+const cli = resolve(here, "../bin/dev-server.mjs");
+const app = resolve(here, "fixtures/durable-app.ts");
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  const { port } = server.address() as { port: number };
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+/** Output of every process started by the current test, printed when it fails. */
+let logs: (() => string)[] = [];
+
+/** Starts a process and resolves once its output matches `ready`. */
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<ChildProcess> {
+  return new Promise((resolveStart, reject) => {
+    const child = spawn(command, args, {
+      cwd: resolve(here, ".."),
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    logs.push(() => `--- ${args.join(" ")}\n${output}`);
+    const timer = setTimeout(
+      () => reject(new Error(`${args.join(" ")} did not start:\n${output}`)),
+      30_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolveStart(child);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(" ")} exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+}
+
+async function kill9(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+async function poll<T>(
+  what: string,
+  read: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((next) => setTimeout(next, 50));
+  }
+}
+
+const drivers = await testDrivers();
+
+describe.each(drivers)("durability on %s", (driver) => {
+  let workdir: string;
+  let storage: string;
+  let database: TestDatabase | undefined;
+  let serverPort: number;
+  let appPort: number;
+  let server: ChildProcess | undefined;
+  let appProcess: ChildProcess | undefined;
+  const effectsFile = () => join(workdir, "effects.log");
+  const serverUrl = () => `http://127.0.0.1:${serverPort}`;
+
+  beforeAll(async () => {
+    workdir = mkdtempSync(join(tmpdir(), "dev-server-durability-"));
+    if (driver === "postgres") {
+      database = await createTestDatabase("postgres", { migrated: false });
+      storage = database.url;
+    } else {
+      storage = join(workdir, "state");
+    }
+    serverPort = await freePort();
+    appPort = await freePort();
+  }, 60_000);
+
+  afterEach(async (context) => {
+    await kill9(server);
+    await kill9(appProcess);
+    if (context.task.result?.state === "fail") console.error(logs.map((log) => log()).join("\n"));
+    logs = [];
+  });
+
+  afterAll(async () => {
+    await database?.dispose();
+    rmSync(workdir, { recursive: true, force: true });
+  });
+
+  const startServer = async () => {
+    server = await start(
+      process.execPath,
+      [
+        cli,
+        "--port",
+        String(serverPort),
+        "--storage",
+        storage,
+        "-u",
+        `http://127.0.0.1:${appPort}/api/inngest`,
+        "--retry-base",
+        "100ms",
+        "--retry-max",
+        "1s",
+      ],
+      {},
+      /listening on/,
+    );
+  };
+  const startApp = async () => {
+    // Not through the tsx wrapper binary: SIGKILL must hit the process that serves.
+    appProcess = await start(
+      process.execPath,
+      ["--import", "tsx", app],
+      { PORT: String(appPort), SIDE_EFFECTS_FILE: effectsFile(), DEV_SERVER_URL: serverUrl() },
+      /durable-app listening/,
+    );
+  };
+  const api = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${serverUrl()}${path}`);
+    if (!response.ok) throw new Error(`${path}: ${response.status}`);
+    return ((await response.json()) as { data: T }).data;
+  };
+  const send = async (events: object[]): Promise<string[]> => {
+    const response = await fetch(`${serverUrl()}/e/key`, {
+      method: "POST",
+      body: JSON.stringify(events),
+    });
+    return ((await response.json()) as { ids: string[] }).ids;
+  };
+  const effects = (key: string) =>
+    readFileSync(effectsFile(), "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith(`${key}:`));
+  const runOf = async (eventId: string) =>
+    (
+      await api<{ run_id: string; status: string; output: unknown }[]>(`/v1/events/${eventId}/runs`)
+    )[0];
+  const synced = () =>
+    poll("the app to sync", async () =>
+      (await api<unknown[]>("/api/functions")).length >= 2 ? true : undefined,
+    );
+
+  it("a run survives kill -9 of the dev server: restarted on the same storage, it goes on, and no memoized step runs again", async () => {
+    writeFileSync(effectsFile(), "");
+    await startApp();
+    await startServer();
+    await synced();
+    const [eventId = ""] = await send([
+      { name: "durable/start", data: { key: "server-kill", sleep: "2s" } },
+    ]);
+    // Kill the server while the run sleeps, once step "a" is memoized (its result committed: a
+    // step cut off between its side effect and that commit may rightly run again).
+    await poll("the run to sleep", async () => {
+      const run = await runOf(eventId);
+      const steps = run
+        ? await api<{ steps: { op: string }[] }>(`/v1/runs/${run.run_id}/timeline`)
+        : undefined;
+      return steps?.steps.some((step) => step.op === "Sleep") ? true : undefined;
+    });
+    await kill9(server);
+
+    await startServer();
+    const run = await poll("the run to complete", async () => {
+      const found = await runOf(eventId);
+      return found?.status === "Completed" ? found : undefined;
+    });
+    expect(run.output).toBe("ASC");
+    expect(effects("server-kill").sort()).toEqual([
+      "server-kill:a",
+      "server-kill:c",
+      "server-kill:slow",
+    ]);
+  }, 90_000);
+
+  it("a run survives kill -9 of the app: the run waits for it and goes on when it is back", async () => {
+    writeFileSync(effectsFile(), "");
+    await startApp();
+    await startServer();
+    await synced();
+    const [eventId = ""] = await send([
+      { name: "durable/start", data: { key: "app-kill", sleep: "1s", slowMs: 3000 } },
+    ]);
+    await poll("step a", async () =>
+      effects("app-kill").includes("app-kill:a") ? true : undefined,
+    );
+    // Kill the app while its slow step is in flight (the sleep has ended, the slow step not).
+    await poll("the slow step to start", async () => {
+      const jobs = await api<{ step_id?: string; stepId?: string; kind: string }[]>(
+        `/v1/runs/${(await runOf(eventId))?.run_id}/jobs`,
+      );
+      return jobs.some((job) => job.kind === "call") ? true : undefined;
+    });
+    await new Promise((inFlight) => setTimeout(inFlight, 500));
+    await kill9(appProcess);
+    expect((await runOf(eventId))?.status).toBe("Running");
+
+    await startApp();
+    const run = await poll("the run to complete", async () => {
+      const found = await runOf(eventId);
+      return found?.status === "Completed" ? found : undefined;
+    });
+    expect(run.output).toBe("ASC");
+    // "a" was memoized before the kill: it never ran again. The slow step was cut off before it
+    // finished, so it ran (to its end) exactly once, after the restart.
+    expect(effects("app-kill").sort()).toEqual(["app-kill:a", "app-kill:c", "app-kill:slow"]);
+  }, 90_000);
+
+  it("an acknowledged event is never lost: kill -9 right after the answer, and every event runs after restart", async () => {
+    writeFileSync(effectsFile(), "");
+    await startApp();
+    await startServer();
+    await synced();
+    const events = Array.from({ length: 200 }, (_, index) => ({
+      name: "durable/quick",
+      data: { key: `ack-${index}` },
+    }));
+    const ids = await send(events);
+    expect(ids).toHaveLength(200);
+    await kill9(server);
+
+    await startServer();
+    await poll(
+      "every run to complete",
+      async () => {
+        const done = readFileSync(effectsFile(), "utf8")
+          .split("\n")
+          .filter((line) => line.startsWith("ack-"));
+        return new Set(done).size === 200 ? true : undefined;
+      },
+      60_000,
+    );
+    for (const id of [ids[0], ids[99], ids[199]]) {
+      expect(await api<{ name: string }>(`/v1/events/${id}`)).toMatchObject({
+        name: "durable/quick",
+      });
+      // The side effect is written before the run's last call answers: poll for the end.
+      await poll(`the run of ${id} to complete`, async () =>
+        (await runOf(id as string))?.status === "Completed" ? true : undefined,
+      );
+    }
+  }, 120_000);
+});
