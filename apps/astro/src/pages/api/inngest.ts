@@ -1,0 +1,4 @@
+import { serve } from "inngest/astro";
+import { functions, inngest } from "../../inngest";
+
+export const { GET, POST, PUT } = serve({ client: inngest, functions });

@@ -1,0 +1,22 @@
+import { flows } from "@repo/handlers/flows";
+import { flowLinkAttributes } from "@repo/ui/markup";
+
+export default function Home() {
+  return (
+    <main>
+      <h1>Flows</h1>
+      <p className="summary">
+        Each flow sends an event; Inngest runs the functions it triggers through this app&apos;s{" "}
+        <code>/api/inngest</code> endpoint, and the page follows the runs and the rows they write.
+      </p>
+      <ul className="flow-list">
+        {flows.map((flow) => (
+          <li key={flow.id}>
+            <a {...flowLinkAttributes(flow)}>{flow.title}</a>
+            <p>{flow.summary}</p>
+          </li>
+        ))}
+      </ul>
+    </main>
+  );
+}

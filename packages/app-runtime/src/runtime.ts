@@ -1,0 +1,143 @@
+import type { Database, DatabaseHandle } from "@repo/db";
+import { createRequestHandlers, type RequestHandlers } from "@repo/handlers";
+import type { Inngest } from "inngest";
+import { openAppDatabase } from "./database";
+import type { AppEnv } from "./env";
+import { findMigrationsFolder } from "./migrations";
+import { createRunsProxy, RunsProxyError } from "./runs";
+
+export type RuntimeLogger = Pick<Console, "info" | "warn" | "error">;
+
+export interface AppRuntimeOptions {
+  env: AppEnv;
+  /** `inngest` from @repo/functions, imported after the env module set INNGEST_APP_ID. */
+  inngest: Inngest.Any;
+  /** `configureDatabase` from @repo/functions: the functions write through the app's database. */
+  configureDatabase: (handle: DatabaseHandle) => void;
+  /** Where the REST API is read from (tests); default the global fetch. */
+  fetch?: typeof fetch;
+  logger?: RuntimeLogger;
+  /** Where the SQL migrations are (default: the ones checked in under packages/db). */
+  migrationsFolder?: string;
+}
+
+export interface AppRuntime {
+  readonly env: AppEnv;
+  /** Opens the database and applies the migrations (once per process); call it at start. */
+  start(): Promise<DatabaseHandle>;
+  /**
+   * Every `/api/*` route but `/api/inngest` (each framework mounts the SDK's own handler there):
+   * the shared handlers of @repo/handlers, `GET /api/hello` and `GET /api/events/:id/runs`.
+   * Unknown paths get a JSON 404.
+   */
+  handle(request: Request): Promise<Response>;
+}
+
+const json = (status: number, body: unknown) =>
+  Response.json(body, { status, headers: { "cache-control": "no-store" } });
+
+export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
+  const { env, inngest } = options;
+  const logger = options.logger ?? console;
+  if (inngest.id !== env.INNGEST_APP_ID) {
+    // The client takes its id from INNGEST_APP_ID when @repo/functions is first imported.
+    throw new Error(
+      `The Inngest client's app id is "${inngest.id}", but this app's INNGEST_APP_ID is ` +
+        `"${env.INNGEST_APP_ID}": @repo/functions was imported before the app's env module ran. ` +
+        "Import the env module first (see the app's inngest module).",
+    );
+  }
+
+  let announced = false;
+  const start = async (): Promise<DatabaseHandle> => {
+    const handle = await openAppDatabase(
+      { databaseUrl: env.DATABASE_URL, pgliteDataDir: env.PGLITE_DATA_DIR },
+      options.configureDatabase,
+      { migrationsFolder: options.migrationsFolder ?? findMigrationsFolder() },
+    );
+    if (!announced) {
+      announced = true;
+      const inngestServer =
+        env.inngestMode === "dev" ? `dev mode, server ${env.inngestApiBaseUrl}` : "cloud mode";
+      logger.info(
+        `[${env.INNGEST_APP_ID}] database ${handle.driver} ${handle.location} migrated; ` +
+          `Inngest ${inngestServer}, app id ${env.INNGEST_APP_ID}`,
+      );
+      if (env.inngestMode === "cloud" && !env.DATABASE_URL) {
+        logger.warn(
+          `[${env.INNGEST_APP_ID}] DATABASE_URL is unset: production data lives in the embedded ` +
+            `database in ${handle.location}, on this machine's disk only. Set DATABASE_URL.`,
+        );
+      }
+    }
+    return handle;
+  };
+  const getDatabase = async (): Promise<Database> => (await start()).db;
+
+  const handlers: RequestHandlers = createRequestHandlers({
+    inngest,
+    getDatabase,
+    webhookSecret: env.WEBHOOK_SECRET,
+    logger,
+  });
+  const eventRuns = createRunsProxy({
+    appId: env.INNGEST_APP_ID,
+    apiBaseUrl: env.inngestApiBaseUrl,
+    signingKey: env.INNGEST_SIGNING_KEY,
+    fetch: options.fetch,
+  });
+
+  /** The guide's test from code: `fetch("http://localhost:<port>/api/hello")`. */
+  const sendHello = async (): Promise<Response> => {
+    try {
+      const { ids } = await inngest.send({ name: "test/hello.world", data: {} });
+      return json(200, { message: "Event sent!", id: ids[0], ids });
+    } catch (error) {
+      logger.error(`[${env.INNGEST_APP_ID}] could not send test/hello.world`, error);
+      return json(502, {
+        error: `could not send the event to Inngest: ${(error as Error).message}`,
+      });
+    }
+  };
+
+  const readRuns = async (eventId: string): Promise<Response> => {
+    try {
+      return json(200, { eventId, runs: await eventRuns(eventId) });
+    } catch (error) {
+      if (error instanceof RunsProxyError) return json(error.status, { error: error.message });
+      logger.error(`[${env.INNGEST_APP_ID}] reading the runs of ${eventId} failed`, error);
+      return json(500, { error: "internal error" });
+    }
+  };
+
+  const handle = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const path = url.pathname.replace(/(.)\/$/, "$1");
+    if (path === "/api/hello") {
+      return request.method === "GET" ? sendHello() : methodNotAllowed(request, path, "GET");
+    }
+    const runs = /^\/api\/events\/([^/]+)\/runs$/.exec(path);
+    if (runs) {
+      if (request.method !== "GET") return methodNotAllowed(request, path, "GET");
+      let eventId: string;
+      try {
+        eventId = decodeURIComponent(runs[1] ?? "");
+      } catch {
+        return json(400, { error: `malformed percent-encoding in the path ${path}` });
+      }
+      return readRuns(eventId);
+    }
+    return (
+      (await handlers.handle(request)) ?? json(404, { error: `no route ${request.method} ${path}` })
+    );
+  };
+
+  return { env, start, handle };
+}
+
+function methodNotAllowed(request: Request, path: string, allowed: string): Response {
+  return Response.json(
+    { error: `method ${request.method} is not allowed on ${path}; use ${allowed}` },
+    { status: 405, headers: { allow: allowed, "cache-control": "no-store" } },
+  );
+}

@@ -1,0 +1,215 @@
+import { type Flow, findFlow, testIds } from "@repo/handlers/flows";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { attachFlowPages } from "./flow-page";
+import {
+  eventIdsAttributes,
+  fieldAttributes,
+  fieldErrorAttributes,
+  formAttributes,
+  formErrorAttributes,
+  pageAttributes,
+  resultsAttributes,
+  runsAttributes,
+  submitAttributes,
+} from "./markup";
+
+/** Renders a page in the markup contract, as the apps do (here as an HTML string). */
+function renderPage(flow: Flow): string {
+  const attrs = (attributes: Record<string, unknown>) =>
+    Object.entries(attributes)
+      .filter(([, value]) => value !== undefined && value !== false)
+      .map(([name, value]) => (value === true ? name : `${name}="${String(value)}"`))
+      .join(" ");
+  const forms = flow.forms
+    .map(
+      (form) => `<form ${attrs(formAttributes(flow, form))}>
+        ${form.fields
+          .map(
+            (
+              field,
+            ) => `<input ${attrs(fieldAttributes(form, field))} value="${field.defaultValue ?? ""}">
+            <p ${attrs(fieldErrorAttributes(form, field))} hidden></p>`,
+          )
+          .join("")}
+        <p ${attrs(formErrorAttributes(form))} hidden></p>
+        <button ${attrs(submitAttributes(form))}>${form.submitLabel}</button>
+        <output ${attrs(eventIdsAttributes(form))}></output>
+      </form>`,
+    )
+    .join("");
+  return `<main ${attrs(pageAttributes(flow))}>${forms}
+    <section ${attrs(runsAttributes)}><div data-runs-body></div></section>
+    <section ${attrs(resultsAttributes)}><div data-results-body></div></section>
+  </main>`;
+}
+
+type Route = (url: string, init?: RequestInit) => { status: number; body: unknown } | undefined;
+
+/** A stubbed fetch that answers from `route` and records every call. */
+function stubFetch(route: Route) {
+  const calls: { url: string; body?: unknown }[] = [];
+  vi.stubGlobal("fetch", async (input: string, init?: RequestInit) => {
+    const { pathname, search } = new URL(input, "http://app.test");
+    const url = pathname + search;
+    calls.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    const answer = route(url, init) ?? { status: 404, body: { error: `no stub for ${url}` } };
+    return new Response(JSON.stringify(answer.body), { status: answer.status });
+  });
+  return calls;
+}
+
+const byTestId = (id: string) => document.querySelector<HTMLElement>(`[data-testid="${id}"]`);
+
+function mount(flowId: string) {
+  const flow = findFlow(flowId);
+  if (!flow) throw new Error(`no flow ${flowId}`);
+  document.body.innerHTML = renderPage(flow);
+  return attachFlowPages(document);
+}
+
+async function submit(formId: string) {
+  byTestId(testIds.submit(formId))?.click();
+  await vi.advanceTimersByTimeAsync(0);
+}
+
+describe("the flow page's browser module", () => {
+  let detach: () => void = () => {};
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    detach();
+    vi.useRealTimers();
+    vi.unstubAllGlobals();
+  });
+
+  it("sends the form as JSON and shows each field's errors next to it", async () => {
+    const calls = stubFetch((url) =>
+      url === "/api/flows/signup/send"
+        ? {
+            status: 400,
+            body: {
+              error: "invalid input",
+              fieldErrors: { email: ["must be a valid email address"], _form: ["too many fields"] },
+            },
+          }
+        : undefined,
+    );
+    detach = mount("signup");
+    await submit("send");
+
+    expect(calls[0]).toEqual({
+      url: "/api/flows/signup/send",
+      body: { userId: "user-1", email: "ada@example.com", name: "Ada Lovelace", plan: "free" },
+    });
+    const emailError = byTestId(testIds.fieldError("send", "email"));
+    expect(emailError?.hidden).toBe(false);
+    expect(emailError?.textContent).toBe("must be a valid email address");
+    expect(byTestId(testIds.field("send", "email"))?.getAttribute("aria-invalid")).toBe("true");
+    expect(byTestId(testIds.fieldError("send", "userId"))?.hidden).toBe(true);
+    expect(byTestId(testIds.formError("send"))?.textContent).toBe("too many fields");
+    expect(byTestId(testIds.eventIds("send"))?.textContent).toBe("");
+  });
+
+  it("shows a failure without field errors (a 502 from Inngest) in the form's error", async () => {
+    stubFetch(() => ({ status: 502, body: { error: "could not send the event to Inngest" } }));
+    detach = mount("hello");
+    await submit("send");
+    const formError = byTestId(testIds.formError("send"));
+    expect(formError?.hidden).toBe(false);
+    expect(formError?.textContent).toBe("could not send the event to Inngest");
+  });
+
+  it("shows the event ids, then the runs and rows, updating until every run has ended", async () => {
+    let runsStatus = "Running";
+    const calls = stubFetch((url) => {
+      if (url === "/api/flows/signup/send") return { status: 200, body: { ids: ["01EVENT"] } };
+      if (url === "/api/events/01EVENT/runs") {
+        return {
+          status: 200,
+          body: {
+            runs: ["send-welcome-email", "create-profile"].map((fn) => ({
+              run_id: `run-${fn}`,
+              function_id: `next-${fn}`,
+              function: fn,
+              status: runsStatus,
+              ended_at: null,
+              output: runsStatus === "Completed" ? { ok: true } : null,
+            })),
+          },
+        };
+      }
+      if (url === "/api/flows/signup/results?key=user-1") {
+        return {
+          status: 200,
+          body: { results: { user: { id: "user-1", email: "ada@example.com" }, emails: [] } },
+        };
+      }
+      return undefined;
+    });
+    detach = mount("signup");
+    await submit("send");
+
+    expect(byTestId(testIds.eventIds("send"))?.textContent).toBe("01EVENT");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(byTestId(testIds.runStatus("create-profile"))?.textContent).toBe("Running");
+    expect(document.querySelector('[data-result="user"]')?.textContent).toContain(
+      "ada@example.com",
+    );
+    expect(document.querySelector('[data-result="emails"]')?.textContent).toBe("emails: none yet");
+
+    runsStatus = "Completed";
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(byTestId(testIds.runStatus("create-profile"))?.dataset.status).toBe("Completed");
+    expect(byTestId(testIds.runStatus("send-welcome-email"))?.textContent).toBe("Completed");
+
+    // Every run has ended: once the settling time after the send has passed, polling stops.
+    await vi.advanceTimersByTimeAsync(30_000);
+    const polls = calls.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls.length).toBe(polls);
+    expect(document.querySelector("[data-flow-page]")?.getAttribute("data-polling")).toBe("false");
+  });
+
+  it("keys the webhook flow's results by the log id the answer returns", async () => {
+    const calls = stubFetch((url) => {
+      if (url === "/api/flows/webhook/send") {
+        return { status: 202, body: { logId: 7, ids: ["01HOOK"] } };
+      }
+      if (url === "/api/events/01HOOK/runs") return { status: 200, body: { runs: [] } };
+      if (url.startsWith("/api/flows/webhook/results"))
+        return { status: 200, body: { results: {} } };
+      return undefined;
+    });
+    detach = mount("webhook");
+    await submit("send");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((call) => call.url)).toContain("/api/flows/webhook/results?key=7");
+  });
+
+  it("shows the results of a flow without a form (the daily reports) at once", async () => {
+    const calls = stubFetch((url) =>
+      url === "/api/flows/cron/results"
+        ? { status: 200, body: { results: { reports: [{ reportDate: "2026-01-01" }] } } }
+        : undefined,
+    );
+    detach = mount("cron");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((call) => call.url)).toEqual(["/api/flows/cron/results"]);
+    expect(document.querySelector('[data-result="reports"]')?.textContent).toContain("2026-01-01");
+  });
+
+  it("stops polling once detached (a client-side navigation away)", async () => {
+    const calls = stubFetch((url) =>
+      url === "/api/flows/hello/send"
+        ? { status: 200, body: { ids: ["01EVENT"] } }
+        : { status: 200, body: { runs: [], results: {} } },
+    );
+    detach = mount("hello");
+    await submit("send");
+    detach();
+    const before = calls.length;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(calls.length).toBe(before);
+  });
+});
