@@ -7,6 +7,9 @@
  * - event → first step call: from the send to the moment the app runs the first step;
  * - overhead per step: the gap the server adds between the end of one call to the app and the
  *   start of the next, beside the bare HTTP round trip to the same handler;
+ * - flow control: completed runs/s for `--flow-runs` (1,000) three-step runs spread over 10
+ *   concurrency keys (limit 5 per key), beside the same runs of a function with no flow control:
+ *   the difference is the scheduler's overhead;
  * - peak memory (RSS) of the process (server and app share it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     storage: { type: "string" },
     events: { type: "string", default: "5000" },
     runs: { type: "string", default: "300" },
+    "flow-runs": { type: "string", default: "1000" },
   },
 });
 
@@ -55,7 +59,28 @@ const threeSteps = inngest.createFunction(
     return step.run("c", () => b + 1);
   },
 );
-const handler = serve({ client: inngest, functions: [threeSteps] });
+/** Runs that reached their last step, by function: the flow-control throughput's finish line. */
+const finished = { limited: 0, free: 0 };
+const flowFunction = (kind: "limited" | "free") =>
+  inngest.createFunction(
+    {
+      id: `three-steps-${kind}`,
+      triggers: [{ event: `bench/${kind}` }],
+      ...(kind === "limited" ? { concurrency: { limit: 5, key: "event.data.key" } } : {}),
+    },
+    async ({ step }) => {
+      const a = await step.run("a", () => 1);
+      const b = await step.run("b", () => a + 1);
+      return step.run("c", () => {
+        finished[kind]++;
+        return b + 1;
+      });
+    },
+  );
+const handler = serve({
+  client: inngest,
+  functions: [threeSteps, flowFunction("limited"), flowFunction("free")],
+});
 const app = createServer((req, res) => {
   const runId = String(req.headers["x-run-id"] ?? "");
   const start = performance.now();
@@ -117,6 +142,29 @@ for (const list of calls.values()) {
     gaps.push((list[i] as { start: number }).start - (list[i - 1] as { end: number }).end);
 }
 
+// --- flow control: throughput of many runs at once, with and without a concurrency limit
+async function throughput(kind: "limited" | "free", total: number): Promise<number> {
+  const started = performance.now();
+  for (let sent = 0; sent < total; sent += 100) {
+    const body = Array.from({ length: Math.min(100, total - sent) }, (_, i) => ({
+      name: `bench/${kind}`,
+      data: { key: `k${(sent + i) % 10}` },
+    }));
+    const response = await fetch(`${server.url}/e/bench`, {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`send: ${response.status}`);
+    await response.arrayBuffer();
+  }
+  while (finished[kind] < total) await new Promise((next) => setTimeout(next, 5));
+  await server.executor.idle();
+  return (total / (performance.now() - started)) * 1000;
+}
+const flowRuns = Number(values["flow-runs"]);
+const freeRate = await throughput("free", flowRuns);
+const limitedRate = await throughput("limited", flowRuns);
+
 // --- the bare HTTP round trip to the same handler (a GET introspection)
 const bare: number[] = [];
 for (let i = 0; i < 500; i++) {
@@ -141,6 +189,18 @@ console.table({
   "server overhead per step p99": { value: fmt(percentile(gaps, 99)), target: "" },
   "bare HTTP round trip to the handler p50": { value: fmt(percentile(bare, 50)), target: "" },
   "bare HTTP round trip to the handler p99": { value: fmt(percentile(bare, 99)), target: "" },
+  [`${flowRuns} 3-step runs, no flow control (runs/s)`]: {
+    value: Math.round(freeRate),
+    target: "",
+  },
+  [`${flowRuns} 3-step runs, 10 concurrency keys x 5 (runs/s)`]: {
+    value: Math.round(limitedRate),
+    target: "",
+  },
+  "throughput lost to the concurrency scheduler (vs none)": {
+    value: `${(((freeRate - limitedRate) / freeRate) * 100).toFixed(1)} %`,
+    target: "",
+  },
   "peak RSS (server + app)": { value: `${Math.round(peakRss / 1024 / 1024)} MB`, target: "" },
 });
 

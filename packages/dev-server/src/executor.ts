@@ -1,8 +1,8 @@
 import { Cron } from "croner";
 import { monotonicFactory } from "ulid";
 import type { Clock } from "./clock";
-import { resolveTime } from "./durations";
-import { matches } from "./expressions";
+import { parseDuration, resolveTime } from "./durations";
+import { evaluateKey, matches } from "./expressions";
 import { DueQueue } from "./queue";
 import { AppUnreachableError, type CallResponse, type SdkClient } from "./sdk-client";
 import type { SqlExecutor } from "./store/sql";
@@ -64,6 +64,7 @@ const UNREACHABLE_MAX_DELAY_MS = 30_000;
 const YEAR_MS = 365 * 24 * 3600_000;
 const RETRY_AFTER_MIN_MS = 1000;
 const RETRY_AFTER_MAX_MS = 24 * 3600_000;
+const PRIORITY_MAX_MS = 12 * 3600_000;
 
 type Op = {
   id: string;
@@ -95,6 +96,10 @@ const nextUlid = monotonicFactory();
 class Changes {
   events: StoredEvent[] = [];
   newRuns: RunRecord[] = [];
+  /** Batch buffers to save (event ids), or to delete (null), by key. */
+  batches = new Map<string, { slug: string; eventIds: string[] | null }>();
+  /** Rate-limit states (GCRA theoretical arrival times) to save, by key. */
+  rateLimits = new Map<string, number>();
   /** A sender's event id per new run: the run is only created if its key is free (24 h). */
   idempotencyKeys = new Map<string, string>();
   updatedRuns = new Map<string, RunRecord>();
@@ -164,6 +169,22 @@ export class Executor {
   /** Serialises event ingestion, so runs and pauses see events in their id order. */
   private readonly pendingCommits: PendingCommit[] = [];
   private flushing = false;
+  /** Concurrency: call items executing per slot key, and the slots each in-flight item holds. */
+  private readonly slots = new Map<string, number>();
+  private readonly slotHolders = new Map<QueueItem, string[]>();
+  /** Call items parked (out of the heap) until a slot of this key frees, oldest first. */
+  private readonly waitingForSlot = new Map<string, QueueItem[]>();
+  /**
+   * Rate limits: GCRA theoretical arrival time per function and key. Decided and updated when an
+   * event is routed (routing is synchronous, so two sends in one tick cannot both take the last
+   * place), saved in the same commit as the event.
+   */
+  private readonly rateLimits = new Map<string, number>();
+  /** singleton: the run holding each key, and back. Rebuilt from the active runs at start. */
+  private readonly singletonRuns = new Map<string, string>();
+  private readonly singletonKeyOfRun = new Map<string, string>();
+  /** batchEvents: the open buffer per function and key (saved with each event it takes). */
+  private readonly batches = new Map<string, { slug: string; events: StoredEvent[] }>();
 
   constructor(options: ExecutorOptions) {
     this.store = options.store;
@@ -179,7 +200,22 @@ export class Executor {
   /** Loads functions, the queue and the pauses from the store, and starts working. */
   async start(): Promise<void> {
     for (const fn of await this.store.listFunctions()) this.functions.set(fn.slug, fn);
+    // Active runs in memory first: the pump reads their concurrency keys synchronously.
+    for (const run of await this.store.listActiveRuns()) {
+      this.runs.set(run.runId, run);
+      this.runEvents.set(run.runId, (await this.store.getEvents(run.eventIds)).map(toWire));
+    }
+    for (const run of this.runs.values()) {
+      const fn = this.functions.get(run.functionSlug);
+      const key = fn && this.singletonKey(fn, this.runEvents.get(run.runId)?.[0]);
+      if (key) this.holdSingleton(key, run.runId);
+    }
     for (const item of await this.store.loadQueue()) this.queue.put(item);
+    for (const [key, tat] of await this.store.loadRateLimits()) this.rateLimits.set(key, tat);
+    for (const batch of await this.store.loadBatches()) {
+      const events = await this.store.getEvents(batch.eventIds);
+      if (events.length > 0) this.batches.set(batch.key, { slug: batch.functionSlug, events });
+    }
     for (const pause of await this.store.loadPauses()) {
       this.indexPause(pause);
       await this.loadRun(pause.runId); // its trigger event, for the pause's expression
@@ -207,6 +243,13 @@ export class Executor {
     this.rediscover.clear();
     this.runs.clear();
     this.runEvents.clear();
+    this.slots.clear();
+    this.slotHolders.clear();
+    this.waitingForSlot.clear();
+    this.rateLimits.clear();
+    this.batches.clear();
+    this.singletonRuns.clear();
+    this.singletonKeyOfRun.clear();
     await this.scheduleAllCrons();
   }
 
@@ -383,8 +426,276 @@ export class Executor {
           (!candidate.expression || matches(candidate.expression, { event: wire })),
       );
       if (!trigger) continue;
-      this.startRun(fn, [event], changes, null);
+      if (fn.config.batchEvents && this.addToBatch(fn, event, wire, changes)) continue;
+      if (fn.config.debounce) {
+        this.debounce(fn, event, wire, changes);
+        continue;
+      }
+      const limited = this.rateLimited(fn, wire, changes);
+      if (limited) {
+        this.skipRun(fn, event, limited, changes);
+        continue;
+      }
+      const singleton = this.singletonKey(fn, wire);
+      const holder = singleton ? this.singletonRuns.get(singleton) : undefined;
+      if (singleton && holder) {
+        if ((fn.config.singleton as { mode?: unknown }).mode !== "cancel") {
+          this.skipRun(
+            fn,
+            event,
+            `singleton: run ${holder} of key ${singleton} is running`,
+            changes,
+          );
+          continue;
+        }
+        // mode cancel: the running one is cancelled, the new one starts.
+        changes.add({
+          id: `${holder}:singleton-cancel`,
+          kind: "cancel",
+          runId: holder,
+          stepId: null,
+          attempt: 0,
+          dueAt: this.clock.now(),
+          data: {},
+        });
+      }
+      const startAt = this.throttledStart(fn, wire, changes) - this.priorityMs(fn, wire);
+      const run = this.startRun(fn, [event], changes, null, startAt);
+      if (singleton) this.holdSingleton(singleton, run.runId);
     }
+  }
+
+  /**
+   * `rateLimit {limit, period, key}`: GCRA per function and evaluated key, as Go does; `limit`
+   * starts fit in any `period`. Returns why the run is skipped, or null when it may start.
+   */
+  private rateLimited(fn: FunctionRecord, event: WireEvent, changes: Changes): string | null {
+    const option = fn.config.rateLimit as
+      | { limit?: unknown; period?: unknown; key?: unknown }
+      | undefined;
+    if (!option) return null;
+    const limit = Number(option.limit);
+    const period = parseDuration(String(option.period ?? ""));
+    if (!(limit > 0) || !period) return null;
+    const expression = typeof option.key === "string" && option.key ? option.key : null;
+    const value = expression ? (evaluateKey(expression, { event }) ?? "") : "";
+    const key = `${fn.slug}:${expression ?? ""}:${value}`;
+    const now = this.clock.now();
+    const interval = period / limit;
+    const tat = Math.max(this.rateLimits.get(key) ?? now, now);
+    if (tat - now > period - interval) {
+      return `rate limited: over ${limit} run(s) per ${option.period}${expression ? ` for ${expression} = ${value}` : ""}`;
+    }
+    this.rateLimits.set(key, tat + interval);
+    changes.rateLimits.set(key, tat + interval);
+    return null;
+  }
+
+  /**
+   * `batchEvents {maxSize, timeout, key, if}`: buffers the event per function and key; a full
+   * buffer starts its run at once, else the first event's `timeout` does (a `batch` queue item).
+   * False when the event is not batched (it fails `if`): it starts a run of its own.
+   */
+  private addToBatch(
+    fn: FunctionRecord,
+    event: StoredEvent,
+    wire: WireEvent,
+    changes: Changes,
+  ): boolean {
+    const option = fn.config.batchEvents as {
+      maxSize?: unknown;
+      timeout?: unknown;
+      key?: unknown;
+      if?: unknown;
+    };
+    if (typeof option.if === "string" && option.if && !matches(option.if, { event: wire })) {
+      return false;
+    }
+    const maxSize = Math.max(1, Number(option.maxSize) || 1);
+    const timeout = parseDuration(String(option.timeout ?? "")) ?? 60_000;
+    const expression = typeof option.key === "string" && option.key ? option.key : null;
+    const value = expression ? (evaluateKey(expression, { event: wire }) ?? "") : "";
+    const key = `${fn.slug}:${expression ?? ""}:${value}`;
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = { slug: fn.slug, events: [] };
+      this.batches.set(key, batch);
+      changes.add({
+        id: batchItemId(key, event.internalId),
+        kind: "batch",
+        runId: null,
+        stepId: null,
+        attempt: 0,
+        dueAt: this.clock.now() + timeout,
+        data: { key },
+      });
+    }
+    batch.events.push(event);
+    if (batch.events.length >= maxSize) {
+      this.closeBatch(key, changes);
+    } else {
+      changes.batches.set(key, {
+        slug: fn.slug,
+        eventIds: batch.events.map((each) => each.internalId),
+      });
+    }
+    return true;
+  }
+
+  /** Starts the run of a buffer (full, or timed out) and empties it. */
+  private closeBatch(key: string, changes: Changes): void {
+    const batch = this.batches.get(key);
+    if (!batch) return;
+    this.batches.delete(key);
+    changes.batches.set(key, { slug: batch.slug, eventIds: null });
+    const first = batch.events[0];
+    if (first) changes.remove(batchItemId(key, first.internalId));
+    const fn = this.functions.get(batch.slug);
+    if (fn && batch.events.length > 0) this.startRun(fn, batch.events, changes, null);
+  }
+
+  private async fireBatch(item: QueueItem): Promise<void> {
+    const changes = new Changes(item);
+    changes.remove(item.id);
+    const key = String(item.data.key);
+    // A buffer that filled up meanwhile already ran; a newer one has a timer of its own.
+    const first = this.batches.get(key)?.events[0];
+    if (first && batchItemId(key, first.internalId) === item.id) this.closeBatch(key, changes);
+    await this.commit(changes);
+  }
+
+  /**
+   * `throttle {limit, period, burst, key}`: GCRA on run starts per function and key. A run over
+   * the limit is not dropped: its first call is queued for when the limit lets it start. Runs
+   * start `period / limit` apart; `burst` of them may start at once.
+   */
+  private throttledStart(fn: FunctionRecord, event: WireEvent, changes: Changes): number {
+    const now = this.clock.now();
+    const option = fn.config.throttle as
+      | { limit?: unknown; period?: unknown; burst?: unknown; key?: unknown }
+      | undefined;
+    if (!option) return now;
+    const limit = Math.max(1, Number(option.limit) || 1); // Go: limit 0 means 1
+    const period = parseDuration(String(option.period ?? ""));
+    if (!period) return now;
+    const burst = Math.max(1, Number(option.burst) || 1);
+    const expression = typeof option.key === "string" && option.key ? option.key : null;
+    const value = expression ? (evaluateKey(expression, { event }) ?? "") : "";
+    const key = `throttle:${fn.slug}:${expression ?? ""}:${value}`;
+    const interval = period / limit;
+    const tat = Math.max(this.rateLimits.get(key) ?? now, now);
+    const startAt = Math.max(now, tat - (burst - 1) * interval);
+    this.rateLimits.set(key, tat + interval);
+    changes.rateLimits.set(key, tat + interval);
+    return startAt;
+  }
+
+  /**
+   * `debounce {period, key, timeout}`: one `debounce` queue item per function and key holds the
+   * latest event; each event replaces it and restarts the period, up to `timeout` after the
+   * first. When it comes due, one run starts with the last event. The item is the whole state.
+   */
+  private debounce(fn: FunctionRecord, event: StoredEvent, wire: WireEvent, changes: Changes) {
+    const option = fn.config.debounce as { period?: unknown; key?: unknown; timeout?: unknown };
+    const now = this.clock.now();
+    const period = parseDuration(String(option.period ?? "")) ?? 0;
+    const timeout = option.timeout ? parseDuration(String(option.timeout)) : null;
+    const expression = typeof option.key === "string" && option.key ? option.key : null;
+    const value = expression ? (evaluateKey(expression, { event: wire }) ?? "") : "";
+    const id = `debounce:${fn.slug}:${expression ?? ""}:${value}`;
+    // Pending (not yet firing): its first event's time still counts toward `timeout`.
+    const pending = changes.addItems.get(id) ?? this.queue.get(id);
+    const firstAt = pending ? Number(pending.data.firstAt) : now;
+    const dueAt = timeout === null ? now + period : Math.min(now + period, firstAt + timeout);
+    changes.add({
+      id,
+      kind: "debounce",
+      runId: null,
+      stepId: null,
+      attempt: 0,
+      dueAt,
+      data: { slug: fn.slug, firstAt, event: event as unknown as JsonObject },
+    });
+  }
+
+  private async fireDebounce(item: QueueItem): Promise<void> {
+    // Synchronous up to the commit: an event routed meanwhile opens a new period (same id,
+    // written after this commit's delete).
+    const changes = new Changes(item);
+    changes.remove(item.id);
+    const fn = this.functions.get(String(item.data.slug));
+    const event = item.data.event as unknown as StoredEvent;
+    if (fn) this.startRun(fn, [event], changes, null);
+    await this.commit(changes);
+  }
+
+  /**
+   * `priority {run}`: seconds (CEL over the event) by which the run's first call moves ahead of
+   * (positive) or behind (negative) the work queued at the same time; clamped to ±12 h as in Go.
+   */
+  private priorityMs(fn: FunctionRecord, event: WireEvent): number {
+    const expression = (fn.config.priority as { run?: unknown } | undefined)?.run;
+    if (typeof expression !== "string" || !expression) return 0;
+    const seconds = Number(evaluateKey(expression, { event }) ?? 0);
+    if (!Number.isFinite(seconds)) return 0;
+    return Math.max(-PRIORITY_MAX_MS, Math.min(PRIORITY_MAX_MS, Math.trunc(seconds) * 1000));
+  }
+
+  /** `singleton {key, mode}`: the run's singleton key (CEL over the event), or null. */
+  private singletonKey(fn: FunctionRecord, event: WireEvent | undefined): string | null {
+    const option = fn.config.singleton as { key?: unknown } | undefined;
+    if (!option || !event) return null;
+    const expression = typeof option.key === "string" && option.key ? option.key : null;
+    const value = expression ? (evaluateKey(expression, { event }) ?? "") : "";
+    return `${fn.slug}:${expression ?? ""}:${value}`;
+  }
+
+  private holdSingleton(key: string, runId: string): void {
+    this.singletonRuns.set(key, runId);
+    this.singletonKeyOfRun.set(runId, key);
+  }
+
+  /** The run ended (or never started): its singleton key is free. */
+  private releaseSingleton(runId: string): void {
+    const key = this.singletonKeyOfRun.get(runId);
+    if (key === undefined) return;
+    this.singletonKeyOfRun.delete(runId);
+    if (this.singletonRuns.get(key) === runId) this.singletonRuns.delete(key);
+  }
+
+  /** A run that flow control dropped: recorded as Skipped (with why), so the event shows it. */
+  private skipRun(fn: FunctionRecord, event: StoredEvent, reason: string, changes: Changes): void {
+    const now = this.clock.now();
+    const run: RunRecord = {
+      runId: nextUlid(now),
+      functionSlug: fn.slug,
+      appUrl: fn.appUrl,
+      eventId: event.internalId,
+      eventIds: [event.internalId],
+      status: "Skipped",
+      startedAt: now,
+      endedAt: now,
+      output: null,
+      error: null,
+      cron: null,
+      stack: [],
+      steps: {},
+      forceStepPlan: false,
+      requestVersion: -1,
+    };
+    changes.newRuns.push(run);
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: null,
+      name: "Skipped",
+      op: "RunSkipped",
+      attempt: 0,
+      startedAt: now,
+      endedAt: now,
+      output: { reason },
+      error: null,
+    });
+    this.logger.debug(`event ${event.internalId}: ${fn.slug} skipped (${reason})`);
   }
 
   private startRun(
@@ -392,6 +703,7 @@ export class Executor {
     events: StoredEvent[],
     changes: Changes,
     cron: string | null,
+    firstCallAt = this.clock.now(),
   ): RunRecord {
     const now = this.clock.now();
     const first = events[0] as StoredEvent;
@@ -412,11 +724,35 @@ export class Executor {
       forceStepPlan: false,
       requestVersion: -1,
     };
-    // A sender's own event id seen again within 24 h starts no second run of the function.
-    if (first.id) changes.idempotencyKeys.set(run.runId, `${fn.slug}:${first.id}`);
+    const concurrency = concurrencyKeys(fn, toWire(first));
+    if (concurrency.length > 0) run.concurrency = concurrency;
+    // A sender's own event id seen again within 24 h starts no second run of the function; an
+    // `idempotency` expression replaces the event id by its value (Go: rate limit 1 per 24 h).
+    const idempotency = typeof fn.config.idempotency === "string" ? fn.config.idempotency : null;
+    if (idempotency && cron === null) {
+      const value = evaluateKey(idempotency, { event: toWire(first) }) ?? "";
+      changes.idempotencyKeys.set(run.runId, `${fn.slug}:expr:${value}`);
+    } else if (first.id && !fn.config.batchEvents) {
+      // A batch is not one event: Go keys it by the batch id, which is never seen twice.
+      changes.idempotencyKeys.set(run.runId, `${fn.slug}:${first.id}`);
+    }
     changes.newRuns.push(run);
     this.runEvents.set(run.runId, events.map(toWire));
-    changes.add(discoveryItem(run.runId, now, 0));
+    changes.add(discoveryItem(run.runId, firstCallAt, 0));
+    const startTimeout = (fn.config.timeouts as { start?: unknown } | undefined)?.start;
+    const startMs = startTimeout ? parseDuration(String(startTimeout)) : null;
+    if (startMs !== null) {
+      // Counted from scheduling: time spent delayed by throttle or waiting for a slot included.
+      changes.add({
+        id: startTimeoutId(run.runId),
+        kind: "cancel",
+        runId: run.runId,
+        stepId: null,
+        attempt: 0,
+        dueAt: now + startMs,
+        data: { timeout: "start" },
+      });
+    }
     (fn.config.cancel ?? []).forEach((cancel, index) => {
       const expiresAt = (cancel.timeout && resolveTime(cancel.timeout, now)) || now + YEAR_MS;
       this.addPause(
@@ -524,6 +860,9 @@ export class Executor {
       await this.store.insertRun(run, tx);
     }
     for (const run of changes.updatedRuns.values()) await this.store.updateRun(run, tx);
+    for (const [key, tat] of changes.rateLimits) await this.store.saveRateLimit(key, tat, tx);
+    for (const [key, batch] of changes.batches)
+      await this.store.saveBatch(key, batch.slug, batch.eventIds, tx);
     for (const id of changes.deleteItems) await this.store.deleteQueueItem(id, tx);
     const items = [...changes.addItems.values()].filter((item) => kept(item.runId));
     await this.store.addQueueItems(items, tx);
@@ -549,8 +888,10 @@ export class Executor {
   private apply(changes: Changes, skipped: Set<string>): void {
     const kept = (runId: string | null) => !runId || !skipped.has(runId);
     for (const run of changes.newRuns) {
-      if (skipped.has(run.runId)) this.runEvents.delete(run.runId);
-      else this.runs.set(run.runId, run);
+      if (skipped.has(run.runId)) {
+        this.runEvents.delete(run.runId);
+        this.releaseSingleton(run.runId);
+      } else if (run.status === "Running") this.runs.set(run.runId, run);
     }
     for (const run of changes.updatedRuns.values()) {
       if (run.status === "Running") this.runs.set(run.runId, run);
@@ -558,13 +899,14 @@ export class Executor {
         this.runs.delete(run.runId);
         this.runEvents.delete(run.runId);
         this.rediscover.delete(run.runId);
+        this.releaseSingleton(run.runId);
       }
     }
     for (const id of changes.deleteItems) this.queue.delete(id);
     for (const item of changes.addItems.values()) if (kept(item.runId)) this.queue.put(item);
     for (const id of changes.deletePauses.keys()) this.consuming.delete(id);
     for (const pause of changes.addPauses) if (kept(pause.runId)) this.indexPause(pause);
-    if (changes.processed) this.inFlight.delete(changes.processed);
+    if (changes.processed) this.settle(changes.processed);
     for (const callback of changes.afterCommit) callback();
     this.pump();
   }
@@ -619,6 +961,7 @@ export class Executor {
       while (this.inFlight.size < this.maxInFlight) {
         const item = this.queue.popDue(now);
         if (!item) break;
+        if (!this.takeSlots(item)) continue;
         this.inFlight.add(item);
         this.process(item)
           .catch((error: unknown) => {
@@ -629,7 +972,7 @@ export class Executor {
             }
           })
           .finally(() => {
-            this.inFlight.delete(item);
+            this.settle(item);
             this.pump();
           });
       }
@@ -642,8 +985,77 @@ export class Executor {
     this.notifyIdle();
   }
 
+  /**
+   * Concurrency: a call of a run with limits takes one slot of each of its keys, or, if one is
+   * full, is parked on that key until a slot frees (it holds no place in the heap meanwhile).
+   */
+  private takeSlots(item: QueueItem): boolean {
+    if (item.kind !== "call" || !item.runId) return true;
+    const limits = this.runs.get(item.runId)?.concurrency;
+    if (!limits?.length) return true;
+    const full = this.fullSlot(limits);
+    if (full) {
+      this.queue.park(item);
+      this.waitForSlot(full, item);
+      return false;
+    }
+    for (const limit of limits) this.slots.set(limit.key, (this.slots.get(limit.key) ?? 0) + 1);
+    this.slotHolders.set(
+      item,
+      limits.map((limit) => limit.key),
+    );
+    return true;
+  }
+
+  private fullSlot(limits: { key: string; limit: number }[]): string | undefined {
+    return limits.find((limit) => (this.slots.get(limit.key) ?? 0) >= limit.limit)?.key;
+  }
+
+  private waitForSlot(key: string, item: QueueItem): void {
+    let waiting = this.waitingForSlot.get(key);
+    if (!waiting) {
+      waiting = [];
+      this.waitingForSlot.set(key, waiting);
+    }
+    // In queue order (due time, then id), so a prioritised call waits ahead of older ones.
+    let at = waiting.length;
+    while (at > 0 && queueOrder(item, waiting[at - 1] as QueueItem) < 0) at--;
+    waiting.splice(at, 0, item);
+  }
+
+  /** The item is done with (settled, or failed to be): its slots go to the oldest waiting call. */
+  private settle(item: QueueItem): void {
+    this.inFlight.delete(item);
+    const keys = this.slotHolders.get(item);
+    if (!keys) return;
+    this.slotHolders.delete(item);
+    for (const key of keys) {
+      const held = (this.slots.get(key) ?? 1) - 1;
+      if (held > 0) this.slots.set(key, held);
+      else this.slots.delete(key);
+      const waiting = this.waitingForSlot.get(key);
+      while (waiting?.length) {
+        const next = waiting.shift() as QueueItem;
+        if (this.queue.get(next.id) !== next) continue; // its run ended meanwhile
+        // With two limits, the other may still be full: then it waits on that one (whose
+        // holders are in flight and will wake it), and this slot goes to the next in line.
+        const limits = (next.runId && this.runs.get(next.runId)?.concurrency) || [];
+        const other = this.fullSlot(limits);
+        if (other && other !== key) {
+          this.waitForSlot(other, next);
+          continue;
+        }
+        this.queue.unpark(next);
+        break;
+      }
+      if (waiting?.length === 0) this.waitingForSlot.delete(key);
+    }
+  }
+
   private async process(item: QueueItem): Promise<void> {
     if (item.kind === "cron") return this.fireCron(item);
+    if (item.kind === "batch") return this.fireBatch(item);
+    if (item.kind === "debounce") return this.fireDebounce(item);
     const runId = item.runId;
     if (!runId) return this.drop(item);
     if (item.kind === "call") return this.call(runId, item);
@@ -763,6 +1175,7 @@ export class Executor {
       });
       return null;
     }
+    await this.armTimeouts(run, fn);
     const events =
       this.runEvents.get(run.runId) ?? (await this.store.getEvents(run.eventIds)).map(toWire);
     const maxAttempts = this.maxAttempts(fn);
@@ -788,6 +1201,35 @@ export class Executor {
     const headers: Record<string, string> = { "x-run-id": run.runId };
     if (run.requestVersion > 0) headers["x-inngest-req-version"] = String(run.requestVersion);
     return { fn, url: url.toString(), payload, headers, maxAttempts };
+  }
+
+  /**
+   * `timeouts`: at the run's first call, its start timeout is over (disarmed) and its finish
+   * timeout starts; either one, when due, cancels the run. The finish item stays queued until
+   * then or until the run ends, which is how a later call knows it is not the first.
+   */
+  private async armTimeouts(run: RunRecord, fn: FunctionRecord): Promise<void> {
+    const option = fn.config.timeouts as { start?: unknown; finish?: unknown } | undefined;
+    if (!option) return;
+    const start = startTimeoutId(run.runId);
+    const finish = finishTimeoutId(run.runId);
+    const finishMs = option.finish ? parseDuration(String(option.finish)) : null;
+    const armFinish = finishMs !== null && !this.queue.has(finish) && !this.isBusy(finish);
+    if (!this.queue.has(start) && !armFinish) return;
+    const changes = new Changes();
+    if (this.queue.has(start)) changes.remove(start);
+    if (armFinish) {
+      changes.add({
+        id: finish,
+        kind: "cancel",
+        runId: run.runId,
+        stepId: null,
+        attempt: 0,
+        dueAt: this.clock.now() + finishMs,
+        data: { timeout: "finish" },
+      });
+    }
+    await this.commit(changes);
   }
 
   /** The app did not answer as an SDK: the same call again after a backoff, attempts untouched. */
@@ -1408,9 +1850,16 @@ const discoveryId = (runId: string) => `${runId}:step`;
 const planId = (runId: string, stepId: string) => `${runId}:plan:${stepId}`;
 const resumeId = (runId: string, stepId: string) => `${runId}:resume:${stepId}`;
 const timeoutId = (runId: string, stepId: string) => `${runId}:timeout:${stepId}`;
+const startTimeoutId = (runId: string) => `${runId}:timeout-start`;
+const finishTimeoutId = (runId: string) => `${runId}:timeout-finish`;
+const batchItemId = (key: string, firstEventId: string) => `batch:${key}:${firstEventId}`;
 
 function discoveryItem(runId: string, dueAt: number, attempt: number): QueueItem {
   return { id: discoveryId(runId), kind: "call", runId, stepId: "step", attempt, dueAt, data: {} };
+}
+
+function queueOrder(a: QueueItem, b: QueueItem): number {
+  return a.dueAt - b.dueAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 function isDiscovery(item: QueueItem): boolean {
@@ -1419,6 +1868,33 @@ function isDiscovery(item: QueueItem): boolean {
 
 function isPlannedStep(item: QueueItem): boolean {
   return item.kind === "call" && !isDiscovery(item);
+}
+
+/**
+ * The run's concurrency slots: `concurrency` is a number, one `{limit, key, scope}` or two. A
+ * limit of 0 means no limit. The key is CEL over the trigger event, evaluated once; a key that
+ * fails to evaluate shares the empty-key slot, as a missing value does in Inngest.
+ */
+export function concurrencyKeys(
+  fn: FunctionRecord,
+  event: WireEvent,
+): { key: string; limit: number }[] {
+  const raw = fn.config.concurrency;
+  const entries = (
+    typeof raw === "number" ? [{ limit: raw }] : Array.isArray(raw) ? raw : raw ? [raw] : []
+  ) as { limit?: unknown; key?: unknown; scope?: unknown }[];
+  const keys: { key: string; limit: number }[] = [];
+  entries.forEach((entry, index) => {
+    const limit = Number(entry.limit);
+    if (!Number.isFinite(limit) || limit <= 0) return;
+    const expression = typeof entry.key === "string" && entry.key ? entry.key : null;
+    const value = expression ? (evaluateKey(expression, { event }) ?? "") : "";
+    // `fn` scope (the default) is per function; `env`/`account` share the key across functions.
+    const scope = entry.scope === "env" || entry.scope === "account" ? entry.scope : "fn";
+    const owner = scope === "fn" ? `fn:${fn.slug}:${index}` : scope;
+    keys.push({ key: `${owner}:${expression ?? ""}:${value}`, limit });
+  });
+  return keys;
 }
 
 function toWire(event: StoredEvent): WireEvent {

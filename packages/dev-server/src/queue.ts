@@ -78,6 +78,30 @@ export class DueQueue {
     return top;
   }
 
+  /**
+   * Keeps a popped item queued but out of the heap: it waits for a concurrency slot, so it must
+   * not come due again and spin the pump. It still counts as queued (`has`, `ofRun`, `delete`).
+   */
+  park(item: QueueItem): void {
+    this.items.set(item.id, item);
+    if (item.runId) {
+      let ofRun = this.byRun.get(item.runId);
+      if (!ofRun) {
+        ofRun = new Map();
+        this.byRun.set(item.runId, ofRun);
+      }
+      ofRun.set(item.id, item);
+    }
+  }
+
+  /** Puts a parked item back in play; false when it was deleted or replaced meanwhile. */
+  unpark(item: QueueItem): boolean {
+    if (this.items.get(item.id) !== item) return false;
+    this.heap.push(item);
+    this.up(this.heap.length - 1);
+    return true;
+  }
+
   private dropStale(): void {
     while (this.heap.length > 0) {
       const top = this.heap[0] as QueueItem;

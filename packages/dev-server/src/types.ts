@@ -69,7 +69,7 @@ export interface FunctionRecord {
   config: FunctionConfig;
 }
 
-export type RunStatus = "Queued" | "Running" | "Completed" | "Failed" | "Cancelled";
+export type RunStatus = "Queued" | "Running" | "Completed" | "Failed" | "Cancelled" | "Skipped";
 
 export interface RunRecord {
   runId: string;
@@ -91,13 +91,19 @@ export interface RunRecord {
   /** Set after a response with several ops: later calls plan steps instead of running them inline. */
   forceStepPlan: boolean;
   requestVersion: number;
+  /**
+   * The run's concurrency slots (evaluated keys, with their limits), fixed when it is scheduled:
+   * each call of the run holds one slot of each while it executes.
+   */
+  concurrency?: { key: string; limit: number }[];
 }
 
 /**
  * call: a request to the app (discovery, or one planned step); resume: a sleep ended or a waited
- * event arrived; timeout: a wait or invoke expired; cancel: a cancelOn event matched; cron: a tick.
+ * event arrived; timeout: a wait or invoke expired; cancel: a cancelOn event matched; cron: a tick;
+ * batch: a batch's timeout; debounce: a debounce period ended.
  */
-export type QueueKind = "call" | "resume" | "timeout" | "cancel" | "cron";
+export type QueueKind = "call" | "resume" | "timeout" | "cancel" | "cron" | "batch" | "debounce";
 
 /** A unit of scheduled work; durable, so a restart picks up where the server stopped. */
 export interface QueueItem {

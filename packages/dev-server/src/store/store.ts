@@ -68,8 +68,10 @@ create table if not exists ds_runs (
   stack jsonb not null,
   steps jsonb not null,
   force_step_plan boolean not null default false,
-  request_version integer not null default -1
+  request_version integer not null default -1,
+  concurrency jsonb
 );
+alter table ds_runs add column if not exists concurrency jsonb;
 create index if not exists ds_runs_event_idx on ds_runs (event_id);
 create index if not exists ds_runs_function_idx on ds_runs (function_slug, run_id);
 create table if not exists ds_run_events (
@@ -97,6 +99,15 @@ create table if not exists ds_pauses (
   after_event_id text not null
 );
 create index if not exists ds_pauses_run_idx on ds_pauses (run_id);
+create table if not exists ds_rate_limits (
+  key text primary key,
+  tat double precision not null
+);
+create table if not exists ds_batches (
+  key text primary key,
+  function_slug text not null,
+  event_ids jsonb not null
+);
 create table if not exists ds_timeline (
   run_id text not null,
   seq integer not null,
@@ -147,6 +158,7 @@ function toRun(row: Row): RunRecord {
     steps: row.steps as Record<string, unknown>,
     forceStepPlan: Boolean(row.force_step_plan),
     requestVersion: Number(row.request_version),
+    ...(row.concurrency ? { concurrency: row.concurrency as RunRecord["concurrency"] } : {}),
   };
 }
 
@@ -222,6 +234,8 @@ export class Store {
         "ds_queue",
         "ds_pauses",
         "ds_timeline",
+        "ds_rate_limits",
+        "ds_batches",
       ]) {
         await tx.query(`delete from ${table}`);
       }
@@ -376,9 +390,9 @@ export class Store {
   async insertRun(run: RunRecord, q: SqlExecutor = this.sql): Promise<void> {
     await q.query(
       `insert into ds_runs (run_id, function_slug, app_url, event_id, event_ids, status, started_at,
-         ended_at, output, error, cron, stack, steps, force_step_plan, request_version)
+         ended_at, output, error, cron, stack, steps, force_step_plan, request_version, concurrency)
        values ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8, $9::text::jsonb, $10::text::jsonb, $11,
-         $12::text::jsonb, $13::text::jsonb, $14, $15)`,
+         $12::text::jsonb, $13::text::jsonb, $14, $15, $16::text::jsonb)`,
       [
         run.runId,
         run.functionSlug,
@@ -395,6 +409,7 @@ export class Store {
         json(run.steps),
         run.forceStepPlan,
         run.requestVersion,
+        json(run.concurrency ?? null),
       ],
     );
     for (const eventId of run.eventIds) {
@@ -429,6 +444,56 @@ export class Store {
   async getRun(runId: string, q: SqlExecutor = this.sql): Promise<RunRecord | null> {
     const [row] = await q.query<Row>("select * from ds_runs where run_id = $1", [runId]);
     return row ? toRun(row) : null;
+  }
+
+  /** Runs still in progress (loaded at start: flow control needs their keys at hand). */
+  async listActiveRuns(): Promise<RunRecord[]> {
+    const rows = await this.sql.query<Row>(
+      "select * from ds_runs where status in ('Running', 'Queued') order by run_id",
+    );
+    return rows.map(toRun);
+  }
+
+  // --- flow control ---
+
+  async saveRateLimit(key: string, tat: number, q: SqlExecutor = this.sql): Promise<void> {
+    await q.query(
+      `insert into ds_rate_limits (key, tat) values ($1, $2)
+       on conflict (key) do update set tat = excluded.tat`,
+      [key, tat],
+    );
+  }
+
+  async loadRateLimits(): Promise<Map<string, number>> {
+    const rows = await this.sql.query<Row>("select * from ds_rate_limits");
+    return new Map(rows.map((row) => [row.key as string, Number(row.tat)]));
+  }
+
+  /** Saves a batch buffer's event ids, or deletes the buffer when `eventIds` is null. */
+  async saveBatch(
+    key: string,
+    functionSlug: string,
+    eventIds: string[] | null,
+    q: SqlExecutor = this.sql,
+  ): Promise<void> {
+    if (eventIds === null) {
+      await q.query("delete from ds_batches where key = $1", [key]);
+      return;
+    }
+    await q.query(
+      `insert into ds_batches (key, function_slug, event_ids) values ($1, $2, $3::text::jsonb)
+       on conflict (key) do update set event_ids = excluded.event_ids`,
+      [key, functionSlug, json(eventIds)],
+    );
+  }
+
+  async loadBatches(): Promise<{ key: string; functionSlug: string; eventIds: string[] }[]> {
+    const rows = await this.sql.query<Row>("select * from ds_batches order by key");
+    return rows.map((row) => ({
+      key: row.key as string,
+      functionSlug: row.function_slug as string,
+      eventIds: row.event_ids as string[],
+    }));
   }
 
   async listRunsByEvent(eventId: string): Promise<RunRecord[]> {
