@@ -1,0 +1,202 @@
+import { randomBytes } from "node:crypto";
+import { test as base, expect, type Locator, type Page, type TestInfo } from "@playwright/test";
+import { type FlowId, flows, testIds } from "@repo/handlers/flows";
+import { APPS, DEV_SERVER_URL } from "./env";
+
+/**
+ * What every spec uses: the flow catalogue's test ids, a page object driving a flow page by them,
+ * and the dev server's virtual clock. The three projects share one dev server (and its clock), so
+ * nothing here resets it: each test names its subjects (users, datasets, requests) with the
+ * project and a random suffix instead, and a page only shows the runs of its own app.
+ */
+
+export { testIds };
+
+/** `<prefix>-<project>-<random>`: unique across projects, tests and runs. */
+export function uniqueId(testInfo: TestInfo, prefix: string): string {
+  return `${prefix}-${testInfo.project.name}-${randomBytes(4).toString("hex")}`;
+}
+
+async function devServerJson<T>(path: string, init?: RequestInit): Promise<T> {
+  const response = await fetch(`${DEV_SERVER_URL}${path}`, init);
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/**
+ * Skips the test, saying why on the console and in the report, unless the dev server offers the
+ * virtual clock (test mode). The suite starts it so; one pointed elsewhere may not.
+ */
+export async function requireVirtualClock(testInfo: TestInfo): Promise<void> {
+  let reason: string | undefined;
+  try {
+    const clock = await devServerJson<{ virtual?: boolean }>("/test/clock");
+    if (!clock.virtual)
+      reason = "the dev server's clock is not virtual (start it with --test-mode)";
+  } catch (error) {
+    reason = `the dev server offers no virtual clock (GET /test/clock: ${(error as Error).message})`;
+  }
+  if (reason) {
+    console.log(`[${testInfo.project.name}] skipping "${testInfo.title}": ${reason}`);
+    testInfo.skip(true, reason);
+  }
+}
+
+/** The virtual clock's time (the dev server's `now`, not the machine's). */
+export async function clockNow(): Promise<Date> {
+  const clock = await devServerJson<{ now: string }>("/test/clock");
+  return new Date(clock.now);
+}
+
+export async function advanceClockTo(to: Date): Promise<void> {
+  await devServerJson("/test/clock/advance", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ to: to.toISOString() }),
+  });
+}
+
+export async function advanceClock(ms: number): Promise<void> {
+  await devServerJson("/test/clock/advance", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ms }),
+  });
+}
+
+/**
+ * Advances the virtual clock by `stepMs` until `expectation` holds (it is tried after each step
+ * with a short timeout): sleeps and timeouts end only when the clock is told to move, and a run
+ * may not have reached its sleep yet when the first step is taken.
+ */
+export async function advanceClockUntil(
+  stepMs: number,
+  expectation: () => Promise<void>,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await advanceClock(stepMs);
+    try {
+      await expectation();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
+const synced = new Set<string>();
+
+/** Resolves once the dev server has synced the project's app: events sent before start no run. */
+async function waitForSync(appName: string): Promise<void> {
+  if (synced.has(appName)) return;
+  const app = APPS.find((candidate) => candidate.name === appName);
+  if (!app) throw new Error(`no app for project "${appName}" (projects: next, astro, remix)`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const { data } = await devServerJson<{ data: { url: string; functions: string[] }[] }>(
+      "/api/apps",
+    ).catch(() => ({ data: [] }));
+    const record = data.find((candidate) => candidate.url.includes(`:${app.port}/`));
+    if (record && record.functions.length > 0) break;
+    if (Date.now() > deadline) {
+      throw new Error(`the dev server at ${DEV_SERVER_URL} has not synced the ${appName} app`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  synced.add(appName);
+}
+
+type Values = Record<string, string>;
+
+/** A flow page of the project's app, driven by the catalogue's test ids only. */
+export class FlowPage {
+  constructor(
+    readonly page: Page,
+    readonly flowId: FlowId,
+  ) {}
+
+  get flow() {
+    const flow = flows.find((candidate) => candidate.id === this.flowId);
+    if (!flow) throw new Error(`no flow "${this.flowId}" in the catalogue`);
+    return flow;
+  }
+
+  async goto(): Promise<void> {
+    await this.page.goto(this.flow.route);
+    // The browser module marks nothing when it attaches (Next and Remix attach it on hydration):
+    // a submit before that would be the browser's own form post. Idle network means the page's
+    // scripts have loaded and run.
+    await this.page.waitForLoadState("networkidle");
+  }
+
+  field(formId: string, name: string): Locator {
+    return this.page.getByTestId(testIds.field(formId, name));
+  }
+
+  fieldError(formId: string, name: string): Locator {
+    return this.page.getByTestId(testIds.fieldError(formId, name));
+  }
+
+  formError(formId: string): Locator {
+    return this.page.getByTestId(testIds.formError(formId));
+  }
+
+  eventIds(formId: string): Locator {
+    return this.page.getByTestId(testIds.eventIds(formId)).locator("code");
+  }
+
+  /** The status cells of the runs of one function (one per run). */
+  runStatus(functionId: string): Locator {
+    return this.page.getByTestId(testIds.runs).getByTestId(testIds.runStatus(functionId));
+  }
+
+  /** A result table (or its "none yet" line) by the name the results route gives it. */
+  result(name: string): Locator {
+    return this.page.getByTestId(testIds.results).locator(`[data-result="${name}"]`);
+  }
+
+  /** Fills the form's fields (select fields by option), leaving the others at their defaults. */
+  async fill(formId: string, values: Values): Promise<void> {
+    const form = this.flow.forms.find((candidate) => candidate.id === formId);
+    if (!form) throw new Error(`flow "${this.flowId}" has no form "${formId}"`);
+    for (const [name, value] of Object.entries(values)) {
+      const field = form.fields.find((candidate) => candidate.name === name);
+      if (!field)
+        throw new Error(`form "${formId}" of flow "${this.flowId}" has no field "${name}"`);
+      const input = this.field(formId, name);
+      if (field.type === "select") await input.selectOption(value);
+      else await input.fill(value);
+    }
+  }
+
+  async submit(formId: string, values: Values = {}): Promise<void> {
+    await this.fill(formId, values);
+    await this.page.getByTestId(testIds.submit(formId)).click();
+  }
+
+  /** Submits and waits for the event ids the app answered with. */
+  async send(formId: string, values: Values = {}, expectedEvents = 1): Promise<string[]> {
+    await this.submit(formId, values);
+    await expect(this.eventIds(formId)).toHaveCount(expectedEvents);
+    return this.eventIds(formId).allTextContents();
+  }
+}
+
+/** Opens a flow page (in the test's page, or another tab given) once the app is synced. */
+export const test = base.extend<{
+  flowPage: (flowId: FlowId, inPage?: Page) => Promise<FlowPage>;
+}>({
+  flowPage: async ({ page }, use, testInfo) => {
+    await use(async (flowId, inPage) => {
+      await waitForSync(testInfo.project.name);
+      const flowPage = new FlowPage(inPage ?? page, flowId);
+      await flowPage.goto();
+      return flowPage;
+    });
+  },
+});
+
+export { expect };
