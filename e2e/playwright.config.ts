@@ -6,6 +6,7 @@ import {
   chromiumPath,
   DEV_SERVER_PORT,
   DEV_SERVER_URL,
+  EXTERNAL_INNGEST_URL,
   WEBHOOK_SECRET,
 } from "./support/env";
 
@@ -64,34 +65,21 @@ export default defineConfig({
       ],
     },
   },
-  projects: APPS.map((app) => ({
-    name: app.name,
-    use: { baseURL: appUrl(app.port) },
-  })),
-  webServer: [
-    {
-      name: "dev-server",
-      command: [
-        "pnpm exec tsx src/cli.ts",
-        `--port ${DEV_SERVER_PORT}`,
-        "--storage memory://",
-        "--test-mode",
-        // Re-synced often, so the apps (started alongside) are synced soon after they answer.
-        "--poll-interval 1s",
-        ...APPS.map((app) => `-u ${appUrl(app.port)}/api/inngest`),
-      ].join(" "),
-      cwd: `${root}packages/dev-server`,
-      url: `${DEV_SERVER_URL}/test/clock`,
-      env: { ...CLEARED },
-      reuseExistingServer: false,
-      timeout: STARTUP_MS,
-      stdout: "ignore",
-      stderr: serverLogs,
-    },
+  projects: [
     ...APPS.map((app) => ({
       name: app.name,
-      // A fresh PGlite folder each run: rows of an earlier run must not pass for this one's.
-      command: `rm -rf ${dataDir}${app.name} && pnpm run --silent start`,
+      testDir: "./specs",
+      use: { baseURL: appUrl(app.port) },
+    })),
+  ],
+  webServer: [
+    // None of our own when E2E_INNGEST_URL names an Inngest server to use instead.
+    ...(EXTERNAL_INNGEST_URL ? [] : [devServer()]),
+    ...APPS.map((app) => ({
+      name: app.name,
+      // A fresh PGlite folder each run: rows of an earlier run must not pass for this one's. Named
+      // by port too, so that two runs on other ports do not share (or delete) one another's.
+      command: `rm -rf ${dataDir}${app.name}-${app.port} && pnpm run --silent start`,
       cwd: `${root}apps/${app.name}`,
       url: `${appUrl(app.port)}/api/inngest`,
       env: {
@@ -101,7 +89,7 @@ export default defineConfig({
         INNGEST_DEV: DEV_SERVER_URL,
         INNGEST_APP_ID: app.name,
         WEBHOOK_SECRET,
-        PGLITE_DATA_DIR: `${dataDir}${app.name}/pglite`,
+        PGLITE_DATA_DIR: `${dataDir}${app.name}-${app.port}/pglite`,
       },
       reuseExistingServer: false,
       timeout: STARTUP_MS,
@@ -110,3 +98,26 @@ export default defineConfig({
     })),
   ],
 });
+
+/** Our dev server in test mode (virtual clock, memory storage), syncing the three apps. */
+function devServer() {
+  return {
+    name: "dev-server",
+    command: [
+      "pnpm exec tsx src/cli.ts",
+      `--port ${DEV_SERVER_PORT}`,
+      "--storage memory://",
+      "--test-mode",
+      // Re-synced often, so the apps (started alongside) are synced soon after they answer.
+      "--poll-interval 1s",
+      ...APPS.map((app) => `-u ${appUrl(app.port)}/api/inngest`),
+    ].join(" "),
+    cwd: `${root}packages/dev-server`,
+    url: `${DEV_SERVER_URL}/test/clock`,
+    env: { ...CLEARED },
+    reuseExistingServer: false,
+    timeout: STARTUP_MS,
+    stdout: "ignore" as const,
+    stderr: serverLogs,
+  };
+}

@@ -28,13 +28,14 @@ test.describe("concurrency", () => {
     flowPage,
     context,
   }, testInfo) => {
+    // Both users' pages are open before anything is sent (the second in a tab of its own), so the
+    // second user sends right after the first, while the first user's tasks queue: 3 tasks of
+    // 2.5 s leave a window of 5 s before the last of them may start, ample even on a busy machine.
     const busy = await flowPage("concurrency");
+    const other = await flowPage("concurrency", await context.newPage());
     const busyUser = uniqueId(testInfo, "busy");
-    await busy.send("send", { userId: busyUser, count: "3", durationMs: "1500" }, 3);
-    // The second user's page, in a tab of its own, sends while the first user's tasks queue.
-    const otherPage = await context.newPage();
-    const other = await flowPage("concurrency", otherPage);
     const otherUser = uniqueId(testInfo, "other");
+    await busy.send("send", { userId: busyUser, count: "3", durationMs: "2500" }, 3);
     await other.send("send", { userId: otherUser, count: "1", durationMs: "0" }, 1);
 
     const done = '[data-status="Completed"]';

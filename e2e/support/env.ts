@@ -7,12 +7,24 @@ import { existsSync } from "node:fs";
  */
 
 export const DEV_SERVER_PORT = Number(process.env.E2E_DEV_SERVER_PORT ?? 8289);
-export const DEV_SERVER_URL = `http://127.0.0.1:${DEV_SERVER_PORT}`;
+
+/**
+ * An Inngest server started by someone else (the real Inngest Dev Server, say): the suite then
+ * starts none of its own and points the apps at this one. Specs that need our extras (the virtual
+ * clock) skip against it, saying why.
+ */
+export const EXTERNAL_INNGEST_URL = process.env.E2E_INNGEST_URL?.replace(/\/+$/, "") || undefined;
+
+export const DEV_SERVER_URL = EXTERNAL_INNGEST_URL ?? `http://127.0.0.1:${DEV_SERVER_PORT}`;
+
+/** The apps' production ports are the base + 1, 2, 3 (4001-4003 unless E2E_APP_PORT_BASE says), so
+ * that two runs of the suite (or a run beside `pnpm --filter <app> start`) can coexist. */
+const APP_PORT_BASE = Number(process.env.E2E_APP_PORT_BASE ?? 4000);
 
 export const APPS = [
-  { name: "next", port: 4001 },
-  { name: "astro", port: 4002 },
-  { name: "remix", port: 4003 },
+  { name: "next", port: APP_PORT_BASE + 1 },
+  { name: "astro", port: APP_PORT_BASE + 2 },
+  { name: "remix", port: APP_PORT_BASE + 3 },
 ] as const;
 
 export type AppName = (typeof APPS)[number]["name"];

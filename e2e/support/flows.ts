@@ -89,20 +89,32 @@ export async function advanceClockUntil(
 
 const synced = new Set<string>();
 
-/** Resolves once the dev server has synced the project's app: events sent before start no run. */
+/**
+ * Resolves once the Inngest server has synced the project's app (events sent before start no
+ * run). Asked through the REST API (`GET /v1/apps/:appName/functions`), which Inngest's own servers
+ * answer too.
+ */
 async function waitForSync(appName: string): Promise<void> {
   if (synced.has(appName)) return;
-  const app = APPS.find((candidate) => candidate.name === appName);
-  if (!app) throw new Error(`no app for project "${appName}" (projects: next, astro, remix)`);
+  if (!APPS.some((candidate) => candidate.name === appName)) {
+    throw new Error(`no app for project "${appName}" (projects: next, astro, remix)`);
+  }
   const deadline = Date.now() + 120_000;
+  let last = "";
   for (;;) {
-    const { data } = await devServerJson<{ data: { url: string; functions: string[] }[] }>(
-      "/api/apps",
-    ).catch(() => ({ data: [] }));
-    const record = data.find((candidate) => candidate.url.includes(`:${app.port}/`));
-    if (record && record.functions.length > 0) break;
+    try {
+      const { data } = await devServerJson<{ data: { functions?: unknown[] } }>(
+        `/v1/apps/${appName}/functions`,
+      );
+      if ((data.functions?.length ?? 0) > 0) break;
+      last = "synced with no functions";
+    } catch (error) {
+      last = (error as Error).message;
+    }
     if (Date.now() > deadline) {
-      throw new Error(`the dev server at ${DEV_SERVER_URL} has not synced the ${appName} app`);
+      throw new Error(
+        `the Inngest server at ${DEV_SERVER_URL} has not synced the ${appName} app (${last})`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -126,10 +138,9 @@ export class FlowPage {
 
   async goto(): Promise<void> {
     await this.page.goto(this.flow.route);
-    // The browser module marks nothing when it attaches (Next and Remix attach it on hydration):
-    // a submit before that would be the browser's own form post. Idle network means the page's
-    // scripts have loaded and run.
-    await this.page.waitForLoadState("networkidle");
+    // Next and Remix attach the browser module on hydration: a submit before that would be the
+    // browser's own form post. The module marks the page when its listeners are in place.
+    await expect(this.page.locator('[data-flow-page][data-attached="true"]')).toHaveCount(1);
   }
 
   field(formId: string, name: string): Locator {

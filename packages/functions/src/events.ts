@@ -29,6 +29,8 @@ export const userSignup = eventType("app/user.signup", { schema: userSignupData 
 
 export const webhookReceivedData = z.object({
   logId: z.number().int().positive(),
+  /** The Inngest app id of the app that logged it: the log row lives in that app's database. */
+  app: z.string().min(1, "must name the app that logged the webhook"),
 });
 export const webhookReceived = eventType("webhook/received", { schema: webhookReceivedData });
 

@@ -81,7 +81,7 @@ export async function acceptWebhook(
 
   const ids = await sendEvents(
     deps.inngest,
-    [{ name: "webhook/received", data: { logId: row.id } }],
+    [{ name: "webhook/received", data: { logId: row.id, app: deps.inngest.id } }],
     deps.logger,
     { logId: row.id },
   );

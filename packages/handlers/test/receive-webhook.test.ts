@@ -163,7 +163,7 @@ describe.each(drivers)("receiveWebhook (%s)", (driver) => {
       body: { logId: row?.id, ids: h.inngest.answeredIds },
     });
     expect(h.inngest.answeredIds).toHaveLength(1);
-    expect(sent()).toEqual([{ name: "webhook/received", data: { logId: row?.id } }]);
+    expect(sent()).toEqual([{ name: "webhook/received", data: { logId: row?.id, app: "test" } }]);
   });
 
   it("accepts any text payload: checking it is process-webhook's job", async () => {

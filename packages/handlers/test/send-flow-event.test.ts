@@ -509,7 +509,9 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
           status: "received",
         });
         expect(response.body).toEqual({ logId: row?.id, ids: h.inngest.answeredIds });
-        expect(sent()).toEqual([{ name: "webhook/received", data: { logId: row?.id } }]);
+        expect(sent()).toEqual([
+          { name: "webhook/received", data: { logId: row?.id, app: "test" } },
+        ]);
       }
     });
 

@@ -206,8 +206,12 @@ describe("the flow page's browser module", () => {
         : { status: 200, body: { runs: [], results: {} } },
     );
     detach = mount("hello");
+    const page = document.querySelector<HTMLElement>("[data-flow-page]");
+    expect(page?.dataset.attached).toBe("true");
     await submit("send");
     detach();
+    // The readiness mark goes with the listeners: a script waiting for it must not submit now.
+    expect(page?.dataset.attached).toBeUndefined();
     const before = calls.length;
     await vi.advanceTimersByTimeAsync(30_000);
     expect(calls.length).toBe(before);

@@ -137,10 +137,15 @@ export function attachFlowPage(page: HTMLElement): () => void {
   // Flows whose results need no key (the daily reports) show them from the start.
   if (!resultsKeyField && resultsBody) void refreshResults();
 
+  // Until this is set, a submit is the browser's own form post (Next and Remix attach the module
+  // on hydration): tests and scripts wait for it rather than for an idle network.
+  page.dataset.attached = "true";
+
   return () => {
     detached = true;
     clearTimeout(timer);
     for (const remove of listeners) remove();
+    delete page.dataset.attached;
   };
 }
 

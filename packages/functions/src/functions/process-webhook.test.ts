@@ -2,6 +2,7 @@ import { webhookLog } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
+import { inngest } from "../client";
 import { interpretWebhook } from "../webhooks";
 import { processWebhook } from "./process-webhook";
 
@@ -42,7 +43,9 @@ describe.each(drivers)("process-webhook on %s", (driver) => {
 
   it("processes the logged payload and marks the row processed", async () => {
     const logId = await logWebhook('{"type":"invoice.paid","data":{"invoice":"inv_1"}}');
-    const { result, error } = await execute(processWebhook, [event("webhook/received", { logId })]);
+    const { result, error } = await execute(processWebhook, [
+      event("webhook/received", { logId, app: inngest.id }),
+    ]);
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ logId, status: "processed" });
 
@@ -57,16 +60,20 @@ describe.each(drivers)("process-webhook on %s", (driver) => {
 
   it("does not process a row twice", async () => {
     const logId = await logWebhook('{"type":"a","data":{}}');
-    await execute(processWebhook, [event("webhook/received", { logId })]);
+    await execute(processWebhook, [event("webhook/received", { logId, app: inngest.id })]);
     const before = await load(logId);
-    const rerun = await execute(processWebhook, [event("webhook/received", { logId })]);
+    const rerun = await execute(processWebhook, [
+      event("webhook/received", { logId, app: inngest.id }),
+    ]);
     expect(rerun.result).toEqual({ logId, status: "processed", skipped: true });
     expect((await load(logId))?.processedAt).toEqual(before?.processedAt);
   });
 
   it("marks a bad payload failed with the error, and fails without retries", async () => {
     const logId = await logWebhook('{"type":"invoice.paid"}');
-    const { result, error } = await execute(processWebhook, [event("webhook/received", { logId })]);
+    const { result, error } = await execute(processWebhook, [
+      event("webhook/received", { logId, app: inngest.id }),
+    ]);
     expect(result).toBeUndefined();
     expect(error).toMatchObject({
       name: "NonRetriableError",

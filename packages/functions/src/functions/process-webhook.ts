@@ -7,12 +7,21 @@ import { webhookReceived } from "../events";
 import { interpretWebhook } from "../webhooks";
 
 /**
- * The receiver logged the raw webhook before sending `webhook/received { logId }`; this function
- * processes it from the log, so that nothing received is lost if processing fails, and the event
- * stays small whatever the payload's size.
+ * The receiver logged the raw webhook before sending `webhook/received { logId, app }`; this
+ * function processes it from the log, so that nothing received is lost if processing fails, and the
+ * event stays small whatever the payload's size.
+ *
+ * The log id means something only in the database of the app that logged it. Several apps serving
+ * these functions can share one Inngest server (the three apps here do), and an event starts every
+ * function it triggers in every app: the trigger's `if` keeps each app to its own webhooks, so no
+ * app looks up another's log id in its own database.
  */
 export const processWebhook = inngest.createFunction(
-  { id: "process-webhook", name: "Process webhook", triggers: [webhookReceived] },
+  {
+    id: "process-webhook",
+    name: "Process webhook",
+    triggers: [{ event: webhookReceived, if: `event.data.app == ${JSON.stringify(inngest.id)}` }],
+  },
   async ({ event, step, logger, runId }) => {
     const { logId } = event.data;
 

@@ -1,6 +1,7 @@
 import { webhookLog } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { inngest } from "../../src/client";
 import { drivers, useDevServerStack } from "./support";
 
 // A payload that cannot be processed is the sender's fault, not a passing outage: the function
@@ -31,7 +32,7 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
       }),
     );
     const run = await stack.onlyRunOf(
-      await stack.send({ name: "webhook/received", data: { logId } }),
+      await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } }),
     );
     const result = { type: "invoice.paid", deliveryId: "evt_123", fields: ["amount", "currency"] };
 
@@ -43,11 +44,29 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
     expect((await logRow(logId))?.processedAt).toBeInstanceOf(Date);
   });
 
+  it("leaves another app's webhook alone: its log id names a row in that app's database", async () => {
+    // Two apps serving these functions share one Inngest server, each with its own database: an
+    // event logged by the other app must start no run here, even where the id exists here too.
+    const logId = await logWebhook("stripe", JSON.stringify({ type: "a", data: {} }));
+    const theirs = await stack.send({
+      name: "webhook/received",
+      data: { logId, app: `not-${inngest.id}` },
+    });
+    const ours = await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } });
+
+    // Ours runs; once it has ended and the server is idle, theirs (sent first, matched against
+    // the same trigger) has started nothing.
+    const run = await stack.onlyRunOf(ours);
+    expect((await stack.waitForEnd(run.run_id)).status).toBe("Completed");
+    await stack.advance(0);
+    expect(await stack.runsOf(theirs)).toEqual([]);
+  });
+
   it("an invalid payload fails the run at once, naming the field; no retry; row failed", async () => {
     const logId = await logWebhook("github", JSON.stringify({ type: "push" }));
     const error = "payload.data must be an object";
     const run = await stack.onlyRunOf(
-      await stack.send({ name: "webhook/received", data: { logId } }),
+      await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } }),
     );
 
     // No clock move: a retry would wait for its backoff, so Failed now means none was scheduled.
@@ -77,7 +96,7 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
   it("a payload that is not JSON fails the same way, with the parser's complaint", async () => {
     const logId = await logWebhook("github", "{not json");
     const run = await stack.onlyRunOf(
-      await stack.send({ name: "webhook/received", data: { logId } }),
+      await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } }),
     );
     const ended = await stack.waitForEnd(run.run_id);
     expect(ended.status).toBe("Failed");
