@@ -71,6 +71,13 @@ export default defineConfig({
       testDir: "./specs",
       use: { baseURL: appUrl(app.port) },
     })),
+    // The dev server's own UI (issue #8): its specs, in their own folder, drive the dev server's
+    // pages; the apps are only there to sync functions into it.
+    {
+      name: "dev-server-ui",
+      testDir: "./dev-ui",
+      use: { baseURL: DEV_SERVER_URL, viewport: { width: 1280, height: 800 } },
+    },
   ],
   webServer: [
     // None of our own when E2E_INNGEST_URL names an Inngest server to use instead.

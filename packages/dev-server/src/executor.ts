@@ -355,6 +355,20 @@ export class Executor {
     return this.commit(changes);
   }
 
+  /**
+   * Starts a new run of `fn` with stored trigger events (the dev UI's Rerun). Unlike routing, no
+   * flow control applies and the sender's event id is not an idempotency key: asking for a rerun
+   * is asking for exactly one more run.
+   */
+  async rerun(fn: FunctionRecord, events: StoredEvent[], cron: string | null): Promise<RunRecord> {
+    if (events.length === 0) throw new Error("a rerun needs the trigger events of the run");
+    const changes = new Changes();
+    const run = this.startRun(fn, events, changes, cron);
+    changes.idempotencyKeys.delete(run.runId);
+    await this.commit(changes);
+    return run;
+  }
+
   /** A stored event, as received from a sender (ids and timestamps filled in). */
   makeEvent(input: {
     name: string;

@@ -18,6 +18,8 @@ import type {
   RunRecord,
   StoredEvent,
 } from "./types";
+import { registerUiApi } from "./ui-api";
+import { registerUiAssets } from "./ui-assets";
 
 export { validateFunctions };
 
@@ -579,6 +581,17 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (!run) throw new HttpError(404, `run ${c.req.param("id")} not found`);
     return run;
   }
+
+  // ------------------------------------------------------------------ dev UI
+
+  registerUiApi(app, {
+    store,
+    executor,
+    clock,
+    send: (text) => storeEvents(parseEvents(text), null),
+    fail: (status, message) => new HttpError(status, message),
+  });
+  registerUiAssets(app);
 
   // ------------------------------------------------------------------ test mode
 
