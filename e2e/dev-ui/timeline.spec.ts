@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "@playwright/test";
 import {
@@ -14,7 +15,17 @@ import {
 } from "../support/dev-ui";
 import { advanceClockUntil, requireVirtualClock } from "../support/flows";
 
-const SCREENSHOT = fileURLToPath(new URL("../../docs/images/dev-server-ui.png", import.meta.url));
+/**
+ * Every run takes the screenshot into e2e/screenshots/ (ignored by git); only when asked
+ * (E2E_UPDATE_SCREENSHOTS=1) does it replace the README's, so running the tests leaves the
+ * checkout clean.
+ */
+const SCREENSHOTS = [
+  fileURLToPath(new URL("../screenshots/dev-server-ui.png", import.meta.url)),
+  ...(process.env.E2E_UPDATE_SCREENSHOTS
+    ? [fileURLToPath(new URL("../../docs/images/dev-server-ui.png", import.meta.url))]
+    : []),
+];
 
 test.describe("dev UI: run timeline", () => {
   test("a run's timeline completes live, without a reload", async ({ page }, testInfo) => {
@@ -72,7 +83,9 @@ test.describe("dev UI: run timeline", () => {
     await expect(step.getByTestId("attempt-error").nth(1)).toContainText("attempt 2 of job");
     await expect(page.getByTestId("run-output")).toContainText('"succeededOnAttempt": 3');
 
-    mkdirSync(fileURLToPath(new URL("../../docs/images/", import.meta.url)), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    for (const path of SCREENSHOTS) {
+      mkdirSync(dirname(path), { recursive: true });
+      await page.screenshot({ path, fullPage: false });
+    }
   });
 });
