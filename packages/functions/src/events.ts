@@ -101,6 +101,15 @@ export const jobRequestedData = z.object({
 });
 export const jobRequested = eventType("app/job.requested", { schema: jobRequestedData });
 
+/**
+ * The benchmark probe's event (`pnpm bench`): `n` is echoed through the steps, so a run's output
+ * proves that all three steps ran on the data it was sent.
+ */
+export const benchThreeStepsData = z.object({
+  n: z.number({ error: "n must be a number" }).int().min(0).max(1_000_000_000),
+});
+export const benchThreeSteps = eventType("bench/three.steps", { schema: benchThreeStepsData });
+
 /** The events that a person or another system sends (cron and failure events are Inngest's). */
 export const events = {
   helloWorld,
@@ -113,4 +122,5 @@ export const events = {
   userSyncRequested,
   pageViewed,
   jobRequested,
+  benchThreeSteps,
 } as const;

@@ -1,3 +1,4 @@
+import { benchThreeStepsFn } from "./functions/bench-three-steps";
 import { createProfile } from "./functions/create-profile";
 import { dailyReport } from "./functions/daily-report";
 import { dataPipeline } from "./functions/data-pipeline";
@@ -17,6 +18,7 @@ export * from "./events";
 export { transformRecords, validateRecords } from "./pipeline";
 export { interpretWebhook } from "./webhooks";
 export {
+  benchThreeStepsFn,
   createProfile,
   dailyReport,
   dataPipeline,
@@ -45,4 +47,5 @@ export const functions = [
   syncUserData,
   recordPageViews,
   flakyJob,
+  benchThreeStepsFn,
 ];

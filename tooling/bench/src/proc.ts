@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/**
+ * Resident memory of a server's whole process tree, read from /proc (Linux). A start script may
+ * run the server under `sh`, and a framework may fork workers: the sum over the tree is what the
+ * server costs the machine.
+ */
+
+/** The parent pid from the text of /proc/<pid>/stat (the command name may hold spaces or ")"). */
+export function parseStatParent(stat: string): number | undefined {
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return undefined;
+  // After "pid (comm) ": state, ppid, ...
+  const fields = stat.slice(close + 2).split(" ");
+  const parent = Number(fields[1]);
+  return Number.isInteger(parent) ? parent : undefined;
+}
+
+/** VmRSS in bytes from the text of /proc/<pid>/status; 0 when absent (a zombie, a kernel thread). */
+export function parseStatusRss(status: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** The root pid and all its descendants, from a pid → parent pid map. */
+export function descendants(root: number, parents: ReadonlyMap<number, number>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, parent] of parents) {
+    const list = children.get(parent) ?? [];
+    list.push(pid);
+    children.set(parent, list);
+  }
+  const tree: number[] = [];
+  const queue = [root];
+  const seen = new Set<number>();
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    // The process ended between the listing and the read.
+    return "";
+  }
+}
+
+/** Sum of VmRSS over the process tree rooted at `root`, in bytes (0 once the tree is gone). */
+export function treeRss(root: number): number {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = parseStatParent(readOrEmpty(`/proc/${entry}/stat`));
+    if (parent !== undefined) parents.set(Number(entry), parent);
+  }
+  if (!parents.has(root)) return 0;
+  return descendants(root, parents).reduce(
+    (sum, pid) => sum + parseStatusRss(readOrEmpty(`/proc/${pid}/status`)),
+    0,
+  );
+}
+
+/** Samples the tree's RSS every `intervalMs` until stopped; `stop()` answers the peak in bytes. */
+export function sampleTreeRss(root: number, intervalMs = 100): { stop(): number } {
+  let peak = treeRss(root);
+  const timer = setInterval(() => {
+    peak = Math.max(peak, treeRss(root));
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, treeRss(root));
+      return peak;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { descendants, parseStatParent, parseStatusRss, treeRss } from "../src/proc";
+
+describe("reading /proc", () => {
+  it("finds the parent pid after the command name, even one with spaces and parentheses", () => {
+    expect(parseStatParent("1234 (next-server (v16)) S 99 1234 1234 0 -1")).toBe(99);
+    expect(parseStatParent("garbage")).toBeUndefined();
+  });
+
+  it("reads VmRSS in bytes, 0 when the process has none", () => {
+    expect(parseStatusRss("Name:\tnode\nVmRSS:\t  123456 kB\nRssAnon:\t1 kB\n")).toBe(
+      123456 * 1024,
+    );
+    expect(parseStatusRss("Name:\tkthreadd\n")).toBe(0);
+  });
+
+  it("walks a process tree from its root, whatever the pid order", () => {
+    const parents = new Map([
+      [10, 1],
+      [11, 10],
+      [12, 11],
+      [13, 1],
+      [5, 12],
+    ]);
+    expect(descendants(10, parents).sort((a, b) => a - b)).toEqual([5, 10, 11, 12]);
+  });
+
+  it("sums a real tree: this process with a child weighs more than the child alone", async () => {
+    const child = spawn("node", ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      // Wait until the child has an RSS of its own (it has started).
+      const deadline = Date.now() + 10_000;
+      while (treeRss(child.pid as number) === 0 && Date.now() < deadline)
+        await new Promise((next) => setTimeout(next, 20));
+      const childRss = treeRss(child.pid as number);
+      expect(childRss).toBeGreaterThan(10 * 1024 * 1024);
+      expect(treeRss(process.pid)).toBeGreaterThan(childRss + process.memoryUsage().rss / 2);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(treeRss(2 ** 22 + 7)).toBe(0);
+  });
+});

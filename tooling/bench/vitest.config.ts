@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    // The step-call test serves the real functions in dev mode under this app id.
+    env: {
+      INNGEST_DEV: "1",
+      INNGEST_APP_ID: "bench-test",
+      PGLITE_DATA_DIR: "memory://",
+      DATABASE_URL: "",
+    },
+  },
+});
