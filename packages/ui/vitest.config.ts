@@ -5,6 +5,6 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     // The browser module runs against a DOM: happy-dom's, with fetch stubbed per test.
     environment: "happy-dom",
-    testTimeout: 30_000,
+    testTimeout: 120_000,
   },
 });

@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
+    testTimeout: 120_000,
     // The step-call test serves the real functions in dev mode under this app id.
     env: {
       INNGEST_DEV: "1",

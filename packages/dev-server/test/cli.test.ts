@@ -137,7 +137,7 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       fail(new Error(`dev-server ${args.join(" ")} did not exit:\n${stdout}${stderr}`));
-    }, 30_000);
+    }, 120_000);
     child.on("exit", (code) => {
       clearTimeout(timer);
       done({ code, stdout, stderr });

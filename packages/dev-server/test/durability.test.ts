@@ -106,7 +106,7 @@ describe.each(drivers)("durability on %s", (driver) => {
     }
     serverPort = await freePort();
     appPort = await freePort();
-  }, 60_000);
+  }, 180_000);
 
   afterEach(async (context) => {
     await kill9(server);
@@ -204,7 +204,7 @@ describe.each(drivers)("durability on %s", (driver) => {
       "server-kill:c",
       "server-kill:slow",
     ]);
-  }, 90_000);
+  }, 180_000);
 
   it("a run survives kill -9 of the app: the run waits for it and goes on when it is back", async () => {
     writeFileSync(effectsFile(), "");
@@ -237,7 +237,7 @@ describe.each(drivers)("durability on %s", (driver) => {
     // "a" was memoized before the kill: it never ran again. The slow step was cut off before it
     // finished, so it ran (to its end) exactly once, after the restart.
     expect(effects("app-kill").sort()).toEqual(["app-kill:a", "app-kill:c", "app-kill:slow"]);
-  }, 90_000);
+  }, 180_000);
 
   it("an acknowledged event is never lost: kill -9 right after the answer, and every event runs after restart", async () => {
     writeFileSync(effectsFile(), "");

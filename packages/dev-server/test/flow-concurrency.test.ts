@@ -105,7 +105,7 @@ describe("concurrency", () => {
     expect(runs.map((run) => run?.output)).toEqual(Array.from({ length: 24 }, (_, n) => n));
     expect(maxActive.get("both-all")).toBe(2);
     expect([0, 1, 2, 3].map((user) => maxActive.get(`both-${user}`))).toEqual([1, 1, 1, 1]);
-  }, 90_000);
+  }, 180_000);
 
   it("gives no slot to a sleeping run: another run of the key completes meanwhile", async () => {
     const [sleeper = ""] = await h.send([{ name: "conc/sleepy", data: { n: 1, sleep: true } }]);

@@ -115,5 +115,5 @@ describe.each(drivers)("flow control across a restart on %s", (driver) => {
     expect(debounced?.output).toBe(7);
     const singles = await ended("flow-restart-single", 2);
     expect(singles.find((run) => run.run_id === holder.run_id)?.status).toBe("Completed");
-  }, 60_000);
+  }, 180_000);
 });

@@ -8,6 +8,12 @@ import { serve } from "inngest/node";
 import { type DevServer, type DevServerOptions, startDevServer } from "../src";
 
 /**
+ * How long a test waits for a condition before failing. Wide: a passing condition returns at once,
+ * and under `pnpm test` every suite shares two cores, where a server start alone can take seconds.
+ */
+export const DEADLINE_MS = 60_000;
+
+/**
  * A real SDK app (inngest/node's serve handler on node:http, port 0) synced with a dev server of
  * the test's own (PGlite in memory unless `storage` says otherwise).
  *
@@ -261,7 +267,7 @@ export async function startHarness(
     async timeline(runId) {
       return (await api<{ steps: TimelineStep[] }>(`/v1/runs/${runId}/timeline`)).steps;
     },
-    async waitForRuns(eventId, { count = 1, timeoutMs = 15_000 } = {}) {
+    async waitForRuns(eventId, { count = 1, timeoutMs = DEADLINE_MS } = {}) {
       return harness.waitFor(
         `${count} ended run(s) of event ${eventId}`,
         async () => {
@@ -276,7 +282,7 @@ export async function startHarness(
     },
     callsOf: (runId) => calls.filter((call) => call.runId === runId),
     api,
-    async waitFor(what, probe, timeoutMs = 15_000) {
+    async waitFor(what, probe, timeoutMs = DEADLINE_MS) {
       const deadline = Date.now() + timeoutMs;
       let last: unknown;
       for (;;) {
@@ -395,7 +401,7 @@ export async function freePort(): Promise<number> {
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
+  timeoutMs = DEADLINE_MS,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -16,7 +16,7 @@ export function useTestDatabase(driver: (typeof drivers)[number]): { readonly db
   beforeAll(async () => {
     database = await createTestDatabase(driver);
     configureDatabase(database);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await database?.dispose();
   });

@@ -129,7 +129,7 @@ export function useHandlers(driver: (typeof drivers)[number]): HandlerHarness {
       ...common,
       inngest: testInngestClient(failingInngest),
     });
-  }, 60_000);
+  }, 180_000);
 
   beforeEach(async () => {
     await database?.db.delete(webhookLog);

@@ -45,7 +45,7 @@ const CLIENT_URL_VARS = [
 ] as const;
 
 /** Polls are bounded: the machine is shared, so deadlines are generous, and nothing sleeps blind. */
-const DEFAULT_DEADLINE_MS = 20_000;
+const DEFAULT_DEADLINE_MS = 60_000;
 const POLL_MS = 25;
 
 export interface RunJson {
@@ -141,7 +141,7 @@ export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
     await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
     const { port } = listening.address() as AddressInfo;
     await server.sync(`http://127.0.0.1:${port}/api/inngest`);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     if (app) {
