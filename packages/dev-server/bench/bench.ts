@@ -133,7 +133,7 @@ for (let i = 0; i < runs; i++) {
   await response.arrayBuffer();
   while (!firstStepAt.has(key)) await new Promise((next) => setImmediate(next));
   firstCall.push((firstStepAt.get(key) as number) - sentAt);
-  await server.executor.idle();
+  await server.engine.idle();
 }
 const gaps: number[] = [];
 for (const list of calls.values()) {
@@ -158,7 +158,7 @@ async function throughput(kind: "limited" | "free", total: number): Promise<numb
     await response.arrayBuffer();
   }
   while (finished[kind] < total) await new Promise((next) => setTimeout(next, 5));
-  await server.executor.idle();
+  await server.engine.idle();
   return (total / (performance.now() - started)) * 1000;
 }
 const flowRuns = Number(values["flow-runs"]);
@@ -179,7 +179,7 @@ gaps.sort((x, y) => x - y);
 bare.sort((x, y) => x - y);
 clearInterval(sampler);
 
-console.log(`dev-server bench (storage: ${server.store.sql.kind}, Node ${process.version})`);
+console.log(`dev-server bench (storage: ${server.store.kind}, Node ${process.version})`);
 console.table({
   "ingest, 1 event/request (events/s)": { value: Math.round(singleRate), target: ">= 7000" },
   "ingest, 100 events/request (events/s)": { value: Math.round(batchRate), target: "" },

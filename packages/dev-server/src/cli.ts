@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "./durations";
-import type { Logger } from "./executor";
+import type { Logger } from "./engine/state";
 import {
   type DevServer,
   type DevServerOptions,
@@ -145,7 +145,7 @@ export function banner(
         })
         .join(", ")
     : `none yet (apps can register at ${server.url}/fn/register)`;
-  const { kind, location } = server.store.sql;
+  const { kind, location } = server.store;
   return [
     `inngest-dev-server listening on ${server.url}`,
     `storage: ${kind} ${location}`,

@@ -1,4 +1,4 @@
-export type { RetryPolicy } from "./executor";
+export type { RetryPolicy } from "./engine/executor";
 export {
   type DevServer,
   type DevServerOptions,

@@ -1,5 +1,6 @@
+import type { FunctionConfig } from "./functions/config";
 import { canonicalJson, signatureHeader, verifySignature } from "./signing";
-import type { FunctionConfig, JsonObject } from "./types";
+import type { JsonObject } from "./types";
 
 /**
  * The HTTP side of talking to an app's serve endpoint: sync (PUT) and call requests (POST), signed

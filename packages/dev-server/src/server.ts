@@ -3,21 +3,18 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { type Clock, realClock, VirtualClock } from "./clock";
+import { Engine } from "./engine/engine";
+import type { RetryPolicy } from "./engine/executor";
+import type { Logger } from "./engine/state";
 import { isUlid, parseEventIdSeed, seededUlid } from "./event-ids";
-import { type Executor, Executor as ExecutorImpl, type Logger, type RetryPolicy } from "./executor";
-import { validateFunctions } from "./function-validation";
+import type { FunctionConfig } from "./functions/config";
+import { validateFunctions } from "./functions/validation";
 import { AppUnreachableError, SdkClient } from "./sdk-client";
 import { canonicalJson, hashedSigningKey, signingKeyProblem } from "./signing";
 import { openPglite, openPostgres, type SqlClient } from "./store/sql";
-import { Store } from "./store/store";
-import type {
-  AppRecord,
-  FunctionConfig,
-  FunctionRecord,
-  JsonObject,
-  RunRecord,
-  StoredEvent,
-} from "./types";
+import { SqlStore } from "./store/sql-store";
+import type { Store, StoredFunction } from "./store/store";
+import type { AppRecord, JsonObject, RunRecord, StoredEvent } from "./types";
 import { registerUiApi } from "./ui-api";
 import { registerUiAssets } from "./ui-assets";
 
@@ -58,7 +55,7 @@ export interface SyncOutcome {
 export interface DevServer {
   url: string;
   port: number;
-  executor: Executor;
+  engine: Engine;
   store: Store;
   /** Syncs the app at `url` now (in band, or out of band if the app prefers); throws on failure. */
   sync(url: string): Promise<AppRecord>;
@@ -114,10 +111,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   const clock: Clock = options.testMode ? new VirtualClock(options.clockStart) : realClock;
   const sql = await openStorage(options.storage ?? ".data/dev-server");
-  const store = new Store(sql);
-  await store.migrate();
+  const store = await SqlStore.open(sql);
   const sdk = new SdkClient({ signingKey: options.signingKey });
-  const executor = new ExecutorImpl({
+  const executor = new Engine({
     store,
     clock,
     sdk,
@@ -343,7 +339,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       await store.saveApp(app, null);
       return { app, modified: false };
     }
-    const functions: FunctionRecord[] = config.functions.map((fn) => ({
+    const functions: StoredFunction[] = config.functions.map((fn) => ({
       slug: fn.id,
       appUrl: url,
       appId: config.appId,
@@ -680,7 +676,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   return {
     url: origin,
     port: address.port,
-    executor,
+    engine: executor,
     store,
     sync,
     firstSync,
@@ -695,7 +691,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       await Promise.allSettled([...sendsBySeed.values()]);
       await executor.drain();
       await executor.idle().catch(() => {});
-      await sql.close();
+      await store.close();
     },
   };
 }

@@ -1,4 +1,10 @@
-/** The dev server's domain: what it stores and what the executor works on. */
+/**
+ * The dev server's domain: what it stores and what the engine works on. Wire shapes (what the HTTP
+ * API answers) live with the routes; the SDK's own shapes live in `functions/config.ts` (what an app
+ * registers) and `engine/ops.ts` (what a call answers).
+ */
+import type { FunctionConfig } from "./functions/config";
+import type { FunctionOptions } from "./functions/options";
 
 export type JsonObject = Record<string, unknown>;
 
@@ -14,7 +20,7 @@ export interface StoredEvent {
   receivedAt: number;
 }
 
-/** The event as the SDK receives it in a call request. */
+/** The event as the SDK receives it in a call request (and as CEL expressions see it). */
 export interface WireEvent {
   id: string;
   name: string;
@@ -22,31 +28,6 @@ export interface WireEvent {
   user: JsonObject;
   ts: number;
   v?: string;
-}
-
-export interface FunctionTrigger {
-  event?: string;
-  expression?: string;
-  cron?: string;
-  jitter?: string;
-}
-
-/** A function as the SDK registers it (§5.4 of the protocol notes); unknown fields are kept. */
-export interface FunctionConfig {
-  id: string;
-  name?: string;
-  triggers: FunctionTrigger[];
-  steps: Record<
-    string,
-    {
-      id: string;
-      name: string;
-      runtime: { type: string; url: string };
-      retries?: { attempts?: number };
-    }
-  >;
-  cancel?: { event: string; if?: string; timeout?: string }[];
-  [option: string]: unknown;
 }
 
 export interface AppRecord {
@@ -61,16 +42,19 @@ export interface AppRecord {
   error: string | null;
 }
 
+/** A registered function: the config as the app sent it, and its options parsed once, at sync. */
 export interface FunctionRecord {
   slug: string;
   appUrl: string;
   appId: string;
   name: string;
   config: FunctionConfig;
+  options: FunctionOptions;
 }
 
 export type RunStatus = "Queued" | "Running" | "Completed" | "Failed" | "Cancelled" | "Skipped";
 
+/** A run as stored: one row, whatever its number of steps (those are records of their own). */
 export interface RunRecord {
   runId: string;
   functionSlug: string;
@@ -84,38 +68,131 @@ export interface RunRecord {
   output: unknown;
   error: JsonObject | null;
   cron: string | null;
-  /** Completed step ids in completion order: the SDK's memoization stack. */
-  stack: string[];
-  /** Memoized step values by hashed id, as the SDK wants them back. */
-  steps: Record<string, unknown>;
-  /** Set after a response with several ops: later calls plan steps instead of running them inline. */
+  /**
+   * Go's `ForceStepPlan`: set once a call answered with several ops (the run went parallel).
+   * While set, every call asks the SDK to plan steps instead of running one inline.
+   */
   forceStepPlan: boolean;
+  /** The SDK's execution version (`x-inngest-req-version`), echoed back on later calls. */
   requestVersion: number;
   /**
    * The run's concurrency slots (evaluated keys, with their limits), fixed when it is scheduled:
    * each call of the run holds one slot of each while it executes.
    */
-  concurrency?: { key: string; limit: number }[];
+  concurrency?: ConcurrencySlot[];
+}
+
+export interface ConcurrencySlot {
+  key: string;
+  limit: number;
+}
+
+/** One memoized step: appended once when the step ends, never rewritten. */
+export interface StepRecord {
+  runId: string;
+  /** The SDK's hashed step id. */
+  stepId: string;
+  /** Its place in the run's memoization stack (completion order), from 0. */
+  position: number;
+  /** What the SDK gets back for it: `{data}`, `{error}`, an event, or null. */
+  value: unknown;
 }
 
 /**
- * call: a request to the app (discovery, or one planned step); resume: a sleep ended or a waited
- * event arrived; timeout: a wait or invoke expired; cancel: a cancelOn event matched; cron: a tick;
- * batch: a batch's timeout; debounce: a debounce period ended.
+ * A run in progress, as the engine holds it in memory: the row, its trigger events, and its
+ * memoized steps in completion order (the SDK's stack). Never mutated in place outside a commit's
+ * apply: handlers work on a shallow copy and describe their writes as changes.
  */
-export type QueueKind = "call" | "resume" | "timeout" | "cancel" | "cron" | "batch" | "debounce";
+export interface ActiveRun extends RunRecord {
+  events: WireEvent[];
+  stack: readonly string[];
+  steps: ReadonlyMap<string, unknown>;
+}
 
-/** A unit of scheduled work; durable, so a restart picks up where the server stopped. */
-export interface QueueItem {
+/** A run as loaded at start: the row and its memoized steps. */
+export interface StoredActiveRun {
+  run: RunRecord;
+  steps: StepRecord[];
+}
+
+/**
+ * A unit of scheduled work; durable, so a restart picks up where the server stopped. The kind
+ * says what to do when it comes due, and carries what that needs.
+ */
+export type QueueItem =
+  | CallItem
+  | ResumeItem
+  | TimeoutItem
+  | CancelItem
+  | CronItem
+  | BatchItem
+  | DebounceItem;
+
+interface ItemBase {
   id: string;
-  kind: QueueKind;
   runId: string | null;
-  /** `step` for discovery, or the hashed id of the planned step to run. */
   stepId: string | null;
   attempt: number;
   dueAt: number;
-  data: JsonObject;
 }
+
+/** A request to the app: discovery (`stepId` "step"), or one planned step (its hashed id). */
+export interface CallItem extends ItemBase {
+  kind: "call";
+  runId: string;
+  stepId: string;
+  /** While the app does not answer as an SDK: how many times in a row, and why. */
+  data: { unreachable?: number; lastError?: string };
+}
+
+/** A sleep ended, a waited event arrived, or an invoked run finished. */
+export interface ResumeItem extends ItemBase {
+  kind: "resume";
+  runId: string;
+  stepId: string;
+  data:
+    | { sleep: true; value: null }
+    | { value: WireEvent; eventId: string }
+    | { invokeResult: { result?: unknown; error?: unknown } };
+}
+
+/** A wait, invoke or cancelOn window expired. */
+export interface TimeoutItem extends ItemBase {
+  kind: "timeout";
+  runId: string;
+  stepId: string;
+  data: { pauseId: string; kind: Pause["kind"] };
+}
+
+/** Cancels the run: a cancelOn match, a singleton replacement, or a start/finish timeout. */
+export interface CancelItem extends ItemBase {
+  kind: "cancel";
+  runId: string;
+  data: { timeout?: "start" | "finish" } | { value: WireEvent; eventId: string };
+}
+
+/** A cron trigger's next tick. */
+export interface CronItem extends ItemBase {
+  kind: "cron";
+  runId: null;
+  data: { slug: string; cron: string };
+}
+
+/** A batch buffer's timeout. */
+export interface BatchItem extends ItemBase {
+  kind: "batch";
+  runId: null;
+  data: { key: string };
+}
+
+/** A debounce period's end; the item holds the latest event (it is the debounce's whole state). */
+export interface DebounceItem extends ItemBase {
+  kind: "debounce";
+  runId: null;
+  data: { slug: string; firstAt: number; event: StoredEvent };
+}
+
+export type QueueKind = QueueItem["kind"];
 
 export interface Pause {
   id: string;

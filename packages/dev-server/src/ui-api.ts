@@ -1,7 +1,8 @@
 import type { Context, Hono } from "hono";
 import type { Clock } from "./clock";
+import type { Engine } from "./engine/engine";
+import { eventNameMatches } from "./engine/events";
 import { isUlid } from "./event-ids";
-import { type Executor, eventNameMatches } from "./executor";
 import type { Store } from "./store/store";
 import type { FunctionRecord, JsonObject, RunRecord, StoredEvent, TimelineEntry } from "./types";
 
@@ -14,7 +15,7 @@ import type { FunctionRecord, JsonObject, RunRecord, StoredEvent, TimelineEntry 
 
 export interface UiApiDeps {
   store: Store;
-  executor: Executor;
+  executor: Engine;
   clock: Clock;
   /** Stores a send body (the JSON text of one event or an array) as /e/ does; returns the ids. */
   send(text: string): Promise<string[]>;
@@ -80,28 +81,20 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   // ------------------------------------------------------------------ events
 
   app.get("/api/ui/events", async (c) => {
-    const name = c.req.query("name")?.trim() ?? "";
-    const internal = c.req.query("internal") === "1";
-    const where: string[] = [];
-    const params: unknown[] = [];
-    // A substring, case-insensitive: what a filter box is expected to do.
-    if (name) where.push(`position(lower($${params.push(name)}) in lower(e.name)) > 0`);
-    // The server's own events (function.finished, ...) are noise unless asked for.
-    if (!internal) where.push("e.name not like 'inngest/%'");
-    const rows = await store.sql.query<Record<string, unknown>>(
-      `select e.internal_id, e.name, e.data, e.received_at,
-         (select count(*) from ds_run_events r where r.event_id = e.internal_id) as run_count
-       from ds_events e ${where.length ? `where ${where.join(" and ")}` : ""}
-       order by e.internal_id desc limit $${params.push(limitOf(c))}`,
-      params,
-    );
+    const summaries = await store.listEventSummaries({
+      // A substring, case-insensitive: what a filter box is expected to do.
+      nameContains: c.req.query("name")?.trim() || undefined,
+      // The server's own events (function.finished, ...) are noise unless asked for.
+      includeInternal: c.req.query("internal") === "1",
+      limit: limitOf(c),
+    });
     return c.json({
-      data: rows.map((row) => ({
-        internal_id: row.internal_id as string,
-        name: row.name as string,
-        data: row.data as JsonObject,
-        received_at: iso(Number(row.received_at)),
-        run_count: Number(row.run_count),
+      data: summaries.map((summary) => ({
+        internal_id: summary.internalId,
+        name: summary.name,
+        data: summary.data,
+        received_at: iso(summary.receivedAt),
+        run_count: summary.runCount,
       })),
     });
   });

@@ -1,4 +1,4 @@
-import type { QueueItem } from "./types";
+import type { QueueItem } from "../types";
 
 /**
  * The in-memory index of the durable queue: a binary min-heap on (dueAt, id), with lazy deletion

@@ -1,12 +1,12 @@
 import { Cron } from "croner";
-import { parseDuration } from "./durations";
-import { checkExpression } from "./expressions";
-import type { FunctionConfig, JsonObject } from "./types";
+import { parseDuration } from "../durations";
+import { checkExpression } from "../expressions";
+import type { JsonObject } from "../types";
+import type { FunctionConfig } from "./config";
 
 /**
- * What the server refuses at sync, as Inngest does (Go `inngest.Function.Validate`, protocol notes
- * §5.4 and §10.5): options out of their bounds, durations that do not parse, and expressions that
- * do not compile. Caught here, a mistake fails the sync with the function and option named, instead
+ * What the server refuses at sync, as Inngest does (Go's `inngest.Function.Validate`): options out
+ * of their bounds, durations that do not parse, and expressions that do not compile. Caught here, a mistake fails the sync with the function and option named, instead
  * of surfacing later as a run that never starts or a limit that silently does nothing.
  */
 

@@ -1,0 +1,611 @@
+import type { Clock } from "../clock";
+import { resolveTime } from "../durations";
+import { AppUnreachableError, type CallResponse, type SdkClient } from "../sdk-client";
+import type {
+  ActiveRun,
+  CallItem,
+  FunctionRecord,
+  JsonObject,
+  QueueItem,
+  ResumeItem,
+  TimeoutItem,
+} from "../types";
+import { Changes } from "./changes";
+import type { Committer } from "./commit";
+import { makeEvent, nextUlid } from "./events";
+import {
+  discoveryId,
+  discoveryItem,
+  finishTimeoutId,
+  planItem,
+  resumeId,
+  startTimeoutId,
+} from "./items";
+import { type InvokeOp, type Op, parseOps, type SleepOp, type WaitForEventOp } from "./ops";
+import { schedulePause } from "./pauses";
+import { endRun, type RunEnd } from "./run-end";
+import type { Runner } from "./runner";
+import type { EngineState } from "./state";
+
+export interface RetryPolicy {
+  /** Delay after the first failed attempt; it doubles with each further attempt. */
+  baseMs: number;
+  /** Upper bound of the delay. */
+  maxMs: number;
+}
+
+const UNREACHABLE_MAX_DELAY_MS = 30_000;
+const YEAR_MS = 365 * 24 * 3600_000;
+/** Go clamps a `Retry-After` to this range. */
+const RETRY_AFTER_MIN_MS = 1000;
+const RETRY_AFTER_MAX_MS = 24 * 3600_000;
+
+/** A call ready to send: built from the run's in-memory state, without the lock. */
+interface PreparedCall {
+  url: string;
+  payload: JsonObject;
+  headers: Record<string, string>;
+  maxAttempts: number;
+}
+
+/**
+ * The executor: drives a run by calling its app, one request at a time. For one queued call it
+ * builds the request from the run's state, sends it without holding the run's lock (so parallel
+ * steps really run at once, and a cancel takes effect even while a step runs), then takes the
+ * lock once to apply the answer to the run as it is by then: memoize a step, plan the next
+ * calls, schedule a sleep, a wait or an invoke, retry, or end the run. It also applies the step
+ * ends that come from the queue rather than from a call: a sleep's end, a waited event, a timeout.
+ *
+ * A run has at most one discovery in flight: when its state changes while one is out, the
+ * discovery is repeated once it is back (`EngineState.rediscover`), since its view was stale.
+ */
+export class Executor {
+  constructor(
+    private readonly state: EngineState,
+    private readonly committer: Committer,
+    private readonly runner: Runner,
+    private readonly sdk: SdkClient,
+    public retry: RetryPolicy,
+  ) {}
+
+  private get clock(): Clock {
+    return this.state.clock;
+  }
+
+  async call(item: CallItem): Promise<void> {
+    const run = this.state.runs.get(item.runId);
+    if (!run) return this.drop(item);
+    const fn = this.state.functions.get(run.functionSlug);
+    if (!fn) {
+      // The app may be re-syncing: the run waits rather than fails.
+      return this.reschedule(item, this.clock.now() + UNREACHABLE_MAX_DELAY_MS, {
+        lastError: `function ${run.functionSlug} is not registered (sync its app)`,
+      });
+    }
+    const timeouts = this.armTimeouts(run, fn);
+    const prepared = this.prepare(run, fn, item);
+    const startedAt = this.clock.now();
+    let response: CallResponse | null = null;
+    let failure: unknown = null;
+    try {
+      response = await this.sdk.call(prepared.url, prepared.payload, prepared.headers);
+    } catch (error) {
+      failure = error;
+    }
+    await timeouts;
+    await this.state.withRunLock(item.runId, async () => {
+      // A run that ended meanwhile (cancelled, timed out) drops the answer.
+      const current = this.state.activeRun(item.runId);
+      if (!current) return this.drop(item);
+      if (!response) {
+        // The app is down (or answered with a bad signature): the run waits for it, not lost.
+        const message = (failure as Error).message;
+        if (!(failure instanceof AppUnreachableError)) this.state.logger.warn(message);
+        return this.waitForApp(current, item, message);
+      }
+      if (!response.fromSdk && response.status >= 500) {
+        const body = preview(response.body);
+        return this.waitForApp(
+          current,
+          item,
+          `app answered ${response.status} without the Inngest SDK: ${body}`,
+        );
+      }
+      await this.committer.commit(
+        this.applyAnswer(current, fn, item, response, startedAt, prepared.maxAttempts),
+      );
+    });
+  }
+
+  /** The request, from the run's memoized steps in completion order (the SDK's stack). */
+  private prepare(run: ActiveRun, fn: FunctionRecord, item: CallItem): PreparedCall {
+    const maxAttempts = fn.options.maxAttempts;
+    const stack = [...run.stack];
+    const payload = {
+      event: run.events[0] ?? {},
+      events: run.events,
+      steps: Object.fromEntries(stack.map((id) => [id, run.steps.get(id) ?? null])),
+      ctx: {
+        run_id: run.runId,
+        attempt: item.attempt,
+        max_attempts: maxAttempts,
+        // Never let discovery run a step inline while planned steps of the run are still out: it
+        // could run one of them a second time.
+        disable_immediate_execution:
+          run.forceStepPlan || this.state.hasPlannedSteps(run.runId, item),
+        use_api: false,
+        stack: { stack, current: stack.length },
+      },
+      version: run.requestVersion,
+    };
+    const url = new URL(fn.config.steps.step?.runtime.url ?? run.appUrl);
+    url.searchParams.set("fnId", fn.slug);
+    url.searchParams.set("stepId", item.stepId);
+    const headers: Record<string, string> = { "x-run-id": run.runId };
+    if (run.requestVersion > 0) headers["x-inngest-req-version"] = String(run.requestVersion);
+    return { url: url.toString(), payload, headers, maxAttempts };
+  }
+
+  /**
+   * `timeouts`: at the run's first call, its start timeout is over (disarmed) and its finish
+   * timeout starts; either one, when due, cancels the run. The finish item stays queued until
+   * then or until the run ends, which is how a later call knows it is not the first. Committed
+   * beside the call, not before it.
+   */
+  private armTimeouts(run: ActiveRun, fn: FunctionRecord): Promise<void> | null {
+    const finishMs = fn.options.timeouts?.finishMs ?? null;
+    const start = startTimeoutId(run.runId);
+    const finish = finishTimeoutId(run.runId);
+    const armFinish =
+      finishMs !== null && !this.state.queue.has(finish) && !this.state.isBusy(finish);
+    if (!this.state.queue.has(start) && !armFinish) return null;
+    const changes = new Changes();
+    if (this.state.queue.has(start)) {
+      changes.remove(start);
+      // Out of play at once: it must not fire while the first call is out.
+      this.state.queue.delete(start);
+    }
+    if (armFinish && finishMs !== null) {
+      changes.add({
+        id: finish,
+        kind: "cancel",
+        runId: run.runId,
+        stepId: null,
+        attempt: 0,
+        dueAt: this.clock.now() + finishMs,
+        data: { timeout: "finish" },
+      });
+    }
+    return this.committer.commit(changes);
+  }
+
+  /** What the answer does to the run (a working copy), as changes to commit. */
+  private applyAnswer(
+    run: ActiveRun,
+    fn: FunctionRecord,
+    item: CallItem,
+    response: CallResponse,
+    startedAt: number,
+    maxAttempts: number,
+  ): Changes {
+    const now = this.clock.now();
+    const changes = new Changes(item);
+    const version = Number(response.headers.get("x-inngest-req-version"));
+    if (version > 0 && version !== run.requestVersion) {
+      run.requestVersion = version;
+      changes.updateRun(run);
+    }
+    const noRetry = response.headers.get("x-inngest-no-retry") === "true";
+    const canRetry = !noRetry && item.attempt + 1 < maxAttempts;
+
+    if (response.status === 200) {
+      return this.end(run, item, { status: "Completed", output: response.body ?? null }, changes);
+    }
+    if (response.status === 206) {
+      const ops = parseOps(response.body);
+      const complete = ops.find((op) => op.op === "RunComplete");
+      if (complete)
+        return this.end(run, item, { status: "Completed", output: complete.data }, changes);
+      const [only] = ops;
+      if (ops.length === 1 && only && (only.op === "StepError" || only.op === "StepFailed")) {
+        if (only.op === "StepError" && canRetry) {
+          changes.timeline.push({
+            runId: run.runId,
+            stepId: only.id,
+            name: only.label,
+            op: "StepError",
+            attempt: item.attempt,
+            startedAt,
+            endedAt: now,
+            output: null,
+            error: only.error,
+          });
+          changes.add(this.retryItem(item, now + this.retryDelay(item.attempt, response)));
+          return changes;
+        }
+      }
+      this.applyOps(run, item, ops, startedAt, changes);
+      return changes;
+    }
+
+    // A function-level error: 500 retriable, 400 with no-retry final.
+    const error = toError(response.body, `app answered ${response.status}`);
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: null,
+      name: fn.config.name ?? fn.slug,
+      op: "FunctionError",
+      attempt: item.attempt,
+      startedAt,
+      endedAt: now,
+      output: null,
+      error,
+    });
+    if (canRetry) {
+      changes.add(this.retryItem(item, now + this.retryDelay(item.attempt, response)));
+      return changes;
+    }
+    return this.end(run, item, { status: "Failed", error }, changes);
+  }
+
+  /**
+   * The ops of one answer, each by its handler. A step that ran (or failed for good) is
+   * memoized; once nothing planned of the run is left, discovery follows.
+   */
+  private applyOps(run: ActiveRun, item: CallItem, ops: Op[], startedAt: number, changes: Changes) {
+    const now = this.clock.now();
+    changes.remove(item.id);
+    if (ops.length > 1 && !run.forceStepPlan) {
+      run.forceStepPlan = true;
+      changes.updateRun(run);
+    }
+    if (ops.length === 0) {
+      this.state.logger.warn(`run ${run.runId}: the app answered 206 with no ops; the run waits`);
+    }
+    let stepEnded = false;
+    for (const op of ops) {
+      // Steps memoized already are skipped, but a step's own answer is always taken: the SDK ran it.
+      const ranThisCall =
+        ops.length === 1 &&
+        (op.op === "StepRun" || op.op === "StepFailed" || op.op === "StepError");
+      if (!ranThisCall && changes.hasStep(run, op.id)) continue;
+      switch (op.op) {
+        case "StepPlanned": {
+          const planned = planItem(run.runId, op.id, now);
+          if (!this.state.queue.has(planned.id) && !this.state.isBusy(planned.id))
+            changes.add(planned);
+          break;
+        }
+        case "StepRun":
+        case "StepError": // a final one: no retry was possible
+        case "StepFailed": {
+          this.memoizeStep(run, op, item.attempt, ops.length === 1 ? startedAt : now, changes);
+          stepEnded = true;
+          break;
+        }
+        case "DiscoveryRequest":
+          stepEnded = true;
+          break;
+        case "Sleep":
+          if (!this.state.isWaiting(run.runId, op.id)) this.sleep(run, op, changes);
+          break;
+        case "WaitForEvent":
+          if (!this.state.isWaiting(run.runId, op.id)) this.waitForEvent(run, op, changes);
+          break;
+        case "InvokeFunction":
+          if (!this.state.isWaiting(run.runId, op.id)) this.invoke(run, op, changes);
+          break;
+        case "RunComplete": // handled before
+          break;
+        case "Unsupported":
+          this.state.logger.warn(`run ${run.runId}: op ${op.name} is not supported; ignoring it`);
+          break;
+      }
+    }
+    if (stepEnded) this.continueAfterStep(run, item, changes);
+  }
+
+  /** Memoizes a step that ran (`{data}`) or failed for good (`{error}`), with its timeline entry. */
+  private memoizeStep(
+    run: ActiveRun,
+    op: Extract<Op, { op: "StepRun" | "StepError" | "StepFailed" }>,
+    attempt: number,
+    startedAt: number,
+    changes: Changes,
+  ): void {
+    const succeeded = op.op === "StepRun";
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: op.id,
+      name: op.label,
+      op: succeeded ? "StepRun" : "StepFailed",
+      attempt,
+      startedAt,
+      endedAt: this.clock.now(),
+      output: succeeded ? op.data : null,
+      error: succeeded ? null : op.error,
+    });
+    changes.memoize(run, op.id, succeeded ? { data: op.data } : { error: op.error });
+  }
+
+  private sleep(run: ActiveRun, op: SleepOp, changes: Changes): void {
+    const now = this.clock.now();
+    const until = resolveTime(op.until, now) ?? now;
+    changes.add({
+      id: resumeId(run.runId, op.id),
+      kind: "resume",
+      runId: run.runId,
+      stepId: op.id,
+      attempt: 0,
+      dueAt: until,
+      data: { value: null, sleep: true },
+    });
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: op.id,
+      name: op.label,
+      op: "Sleep",
+      attempt: 0,
+      startedAt: now,
+      endedAt: null,
+      output: { until: new Date(until).toISOString() },
+      error: null,
+    });
+  }
+
+  private waitForEvent(run: ActiveRun, op: WaitForEventOp, changes: Changes): void {
+    const now = this.clock.now();
+    const expiresAt = resolveTime(op.timeout, now) ?? now;
+    schedulePause(
+      changes,
+      {
+        runId: run.runId,
+        stepId: op.id,
+        kind: "wait",
+        eventName: op.event,
+        expression: op.if,
+        expiresAt,
+      },
+      nextUlid(now),
+    );
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: op.id,
+      name: op.label,
+      op: "WaitForEvent",
+      attempt: 0,
+      startedAt: now,
+      endedAt: null,
+      output: { event: op.event, if: op.if, timeout: op.timeout },
+      error: null,
+    });
+  }
+
+  /**
+   * Starts the target run and waits for its `inngest/function.finished` (matched by correlation
+   * id), in the same changes: the target's end cannot be missed. An unknown target resumes the
+   * step at once with an error.
+   */
+  private invoke(run: ActiveRun, op: InvokeOp, changes: Changes): void {
+    const now = this.clock.now();
+    const target = op.functionId;
+    const correlationId = `${run.runId}.${op.id}`;
+    const expiresAt = resolveTime(op.timeout, now) ?? now + YEAR_MS;
+    changes.timeline.push({
+      runId: run.runId,
+      stepId: op.id,
+      name: op.label,
+      op: "InvokeFunction",
+      attempt: 0,
+      startedAt: now,
+      endedAt: null,
+      output: { function_id: target },
+      error: null,
+    });
+    if (!this.state.functions.has(target)) {
+      const message = `could not invoke ${target}: no such function is registered`;
+      changes.add({
+        id: resumeId(run.runId, op.id),
+        kind: "resume",
+        runId: run.runId,
+        stepId: op.id,
+        attempt: 0,
+        dueAt: now,
+        data: { invokeResult: { error: { name: "Error", message } } },
+      });
+      return;
+    }
+    schedulePause(
+      changes,
+      {
+        runId: run.runId,
+        stepId: op.id,
+        kind: "invoke",
+        eventName: "inngest/function.finished",
+        expression: `async.data.correlation_id == "${correlationId}"`,
+        expiresAt,
+      },
+      nextUlid(now),
+    );
+    const invoked = makeEvent(
+      {
+        name: "inngest/function.invoked",
+        data: {
+          ...(op.payload.data ?? {}),
+          _inngest: {
+            fn_id: target,
+            correlation_id: correlationId,
+            expire: expiresAt,
+            source_app_id: this.state.functions.get(run.functionSlug)?.appId ?? null,
+            source_fn_id: run.functionSlug,
+            source_fn_v: 1,
+            name: op.label,
+          },
+        },
+        user: op.payload.user ?? {},
+        v: op.payload.v ?? null,
+      },
+      now,
+    );
+    changes.events.push(invoked);
+    this.runner.route(invoked, changes);
+  }
+
+  /** A sleep ended, a waited event came, or an invoked run finished: memoized, then discovery. */
+  resume(run: ActiveRun, item: ResumeItem): Changes {
+    const changes = new Changes(item);
+    changes.remove(item.id);
+    const data = item.data;
+    let value: unknown;
+    let op: string;
+    if ("sleep" in data) {
+      value = null;
+      op = "Sleep";
+    } else if ("invokeResult" in data) {
+      const result = data.invokeResult;
+      value =
+        "error" in result && result.error
+          ? { error: result.error }
+          : { data: result.result ?? null };
+      op = "InvokeFunction";
+    } else {
+      value = data.value;
+      op = "WaitForEvent";
+    }
+    changes.endTimeline.push({
+      runId: run.runId,
+      stepId: item.stepId,
+      op,
+      endedAt: this.clock.now(),
+      output: op === "Sleep" ? null : value,
+    });
+    changes.memoize(run, item.stepId, value);
+    this.requestDiscovery(run, changes);
+    return changes;
+  }
+
+  /** A wait or invoke expired (null, or the invoke timeout error); a cancelOn window closed. */
+  timeout(run: ActiveRun, item: TimeoutItem): Changes {
+    const changes = new Changes(item);
+    changes.remove(item.id);
+    const pause = this.state.pauses.get(item.data.pauseId);
+    if (!pause) return changes; // the event won the race
+    this.state.pauses.consume(pause, changes);
+    if (pause.kind === "cancel") return changes;
+    const value =
+      pause.kind === "invoke"
+        ? {
+            error: {
+              name: "InngestInvokeTimeoutError",
+              message: "Timed out waiting for invoked function to complete",
+              error:
+                "InngestInvokeTimeoutError: Timed out waiting for invoked function to complete",
+            },
+          }
+        : null;
+    changes.endTimeline.push({
+      runId: run.runId,
+      stepId: item.stepId,
+      op: pause.kind === "invoke" ? "InvokeFunction" : "WaitForEvent",
+      endedAt: this.clock.now(),
+      output: value,
+    });
+    changes.memoize(run, item.stepId, value);
+    this.requestDiscovery(run, changes);
+    return changes;
+  }
+
+  /** Ends the run; see `endRun`. */
+  end(run: ActiveRun, item: QueueItem | null, end: RunEnd, changes?: Changes): Changes {
+    const ended = endRun(this.state, this.runner, run, item, end, changes);
+    ended.afterCommit.push(() =>
+      this.state.logger.debug(`run ${run.runId} ${run.functionSlug}: ${end.status}`),
+    );
+    return ended;
+  }
+
+  /** After a step ends: discovery, unless sibling parallel steps are still to finish. */
+  private continueAfterStep(run: ActiveRun, finished: QueueItem, changes: Changes): void {
+    if (this.state.hasPlannedSteps(run.runId, finished, changes)) return;
+    // Go resets ForceStepPlan once the parallel steps are all done, for SDKs of version 2 on.
+    if (run.forceStepPlan && run.requestVersion >= 2) {
+      run.forceStepPlan = false;
+      changes.updateRun(run);
+    }
+    this.requestDiscovery(run, changes);
+  }
+
+  /** Queues discovery, or, while one is in flight (with a stale view), its repetition. */
+  private requestDiscovery(run: ActiveRun, changes: Changes): void {
+    const id = discoveryId(run.runId);
+    const busy = [...this.state.inFlight].some(
+      (item) => item.id === id && item !== changes.processed,
+    );
+    if (busy) changes.afterCommit.push(() => this.state.rediscover.add(run.runId));
+    else changes.add(discoveryItem(run.runId, this.clock.now()));
+  }
+
+  /** The app did not answer as an SDK: the same call again after a backoff, attempts untouched. */
+  private async waitForApp(run: ActiveRun, item: CallItem, message: string): Promise<void> {
+    const failures = item.data.unreachable ?? 0;
+    if (failures === 0)
+      this.state.logger.warn(`run ${run.runId}: ${message}; retrying until the app answers`);
+    const delay = Math.min(this.retry.baseMs * 2 ** failures, UNREACHABLE_MAX_DELAY_MS);
+    await this.reschedule(item, this.clock.now() + delay, {
+      unreachable: failures + 1,
+      lastError: message,
+    });
+  }
+
+  private async reschedule(item: CallItem, dueAt: number, data: CallItem["data"]): Promise<void> {
+    const changes = new Changes(item);
+    changes.add({ ...item, dueAt, data: { ...item.data, ...data } });
+    await this.committer.commit(changes);
+  }
+
+  /** Deletes an item that has nothing left to do (its run ended). */
+  async drop(item: QueueItem): Promise<void> {
+    const changes = new Changes(item);
+    changes.remove(item.id);
+    await this.committer.commit(changes);
+  }
+
+  /** The same call, one attempt later; the app answered, so its outage count starts over. */
+  private retryItem(item: CallItem, dueAt: number): CallItem {
+    return { ...item, attempt: item.attempt + 1, dueAt, data: {} };
+  }
+
+  /** `Retry-After` (seconds, or a date) when the app gave one, clamped as Go does; else backoff. */
+  private retryDelay(attempt: number, response: CallResponse): number {
+    const retryAfter = response.headers.get("retry-after");
+    if (retryAfter) {
+      const seconds = Number(retryAfter);
+      const ms = Number.isFinite(seconds)
+        ? seconds * 1000
+        : Date.parse(retryAfter) - this.clock.now();
+      if (Number.isFinite(ms))
+        return Math.min(Math.max(ms, RETRY_AFTER_MIN_MS), RETRY_AFTER_MAX_MS);
+    }
+    return Math.min(this.retry.baseMs * 2 ** attempt, this.retry.maxMs);
+  }
+}
+
+function toError(body: unknown, fallback: string): JsonObject {
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const error = body as JsonObject;
+    return {
+      name: error.name ?? "Error",
+      message: error.message ?? error.error ?? fallback,
+      ...(error.stack ? { stack: error.stack } : {}),
+    };
+  }
+  return {
+    name: "Error",
+    message: typeof body === "string" && body ? `${fallback}: ${body.slice(0, 500)}` : fallback,
+  };
+}
+
+function preview(body: unknown): string {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  return (text ?? "").slice(0, 200);
+}
