@@ -1,7 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { lockDataDir } from "@repo/db";
 import postgres from "postgres";
 
 /**
@@ -67,4 +66,34 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
       }
     },
   };
+}
+
+/**
+ * PGlite lets one process at a time use a folder; a second one would corrupt it. A lock file
+ * beside the folder (`<folder>.lock`) holds the owner's pid: a live owner other than this process
+ * refuses the folder with what to do, a dead one's lock is taken over. Returns the release.
+ */
+export function lockDataDir(dir: string): () => void {
+  const lockFile = join(dirname(dir), `${basename(dir)}.lock`);
+  if (existsSync(lockFile)) {
+    const owner = Number.parseInt(readFileSync(lockFile, "utf8"), 10);
+    if (owner && owner !== process.pid && isAlive(owner)) {
+      throw new Error(
+        `the dev server's storage ${dir} is in use by process ${owner} (embedded PGlite allows one ` +
+          "process per folder): stop that process, or give this one another --storage folder, " +
+          "memory://, or a postgres:// URL",
+      );
+    }
+  }
+  writeFileSync(lockFile, String(process.pid));
+  return () => rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
