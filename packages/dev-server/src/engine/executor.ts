@@ -1,5 +1,4 @@
 import type { Clock } from "../clock";
-import { resolveTime } from "../durations";
 import { AppUnreachableError, type CallResponse, type SdkClient } from "../sdk-client";
 import type {
   ActiveRun,
@@ -12,20 +11,12 @@ import type {
 } from "../types";
 import { Changes } from "./changes";
 import type { Committer } from "./commit";
-import { makeEvent, nextUlid } from "./events";
-import {
-  discoveryId,
-  discoveryItem,
-  finishTimeoutId,
-  planItem,
-  resumeId,
-  startTimeoutId,
-} from "./items";
-import { type InvokeOp, type Op, parseOps, type SleepOp, type WaitForEventOp } from "./ops";
-import { schedulePause } from "./pauses";
+import { discoveryId, discoveryItem, finishTimeoutId, planItem, startTimeoutId } from "./items";
+import { type Op, parseOps } from "./ops";
 import { endRun, type RunEnd } from "./run-end";
 import type { Runner } from "./runner";
 import type { EngineState } from "./state";
+import { scheduleSleep, scheduleWait, startInvoke } from "./waits";
 
 export interface RetryPolicy {
   /** Delay after the first failed attempt; it doubles with each further attempt. */
@@ -35,7 +26,6 @@ export interface RetryPolicy {
 }
 
 const UNREACHABLE_MAX_DELAY_MS = 30_000;
-const YEAR_MS = 365 * 24 * 3600_000;
 /** Go clamps a `Retry-After` to this range. */
 const RETRY_AFTER_MIN_MS = 1000;
 const RETRY_AFTER_MAX_MS = 24 * 3600_000;
@@ -287,13 +277,14 @@ export class Executor {
           stepEnded = true;
           break;
         case "Sleep":
-          if (!this.state.isWaiting(run.runId, op.id)) this.sleep(run, op, changes);
+          if (!this.state.isWaiting(run.runId, op.id)) scheduleSleep(this.state, run, op, changes);
           break;
         case "WaitForEvent":
-          if (!this.state.isWaiting(run.runId, op.id)) this.waitForEvent(run, op, changes);
+          if (!this.state.isWaiting(run.runId, op.id)) scheduleWait(this.state, run, op, changes);
           break;
         case "InvokeFunction":
-          if (!this.state.isWaiting(run.runId, op.id)) this.invoke(run, op, changes);
+          if (!this.state.isWaiting(run.runId, op.id))
+            startInvoke(this.state, this.runner, run, op, changes);
           break;
         case "RunComplete": // handled before
           break;
@@ -326,129 +317,6 @@ export class Executor {
       error: succeeded ? null : op.error,
     });
     changes.memoize(run, op.id, succeeded ? { data: op.data } : { error: op.error });
-  }
-
-  private sleep(run: ActiveRun, op: SleepOp, changes: Changes): void {
-    const now = this.clock.now();
-    const until = resolveTime(op.until, now) ?? now;
-    changes.add({
-      id: resumeId(run.runId, op.id),
-      kind: "resume",
-      runId: run.runId,
-      stepId: op.id,
-      attempt: 0,
-      dueAt: until,
-      data: { value: null, sleep: true },
-    });
-    changes.timeline.push({
-      runId: run.runId,
-      stepId: op.id,
-      name: op.label,
-      op: "Sleep",
-      attempt: 0,
-      startedAt: now,
-      endedAt: null,
-      output: { until: new Date(until).toISOString() },
-      error: null,
-    });
-  }
-
-  private waitForEvent(run: ActiveRun, op: WaitForEventOp, changes: Changes): void {
-    const now = this.clock.now();
-    const expiresAt = resolveTime(op.timeout, now) ?? now;
-    schedulePause(
-      changes,
-      {
-        runId: run.runId,
-        stepId: op.id,
-        kind: "wait",
-        eventName: op.event,
-        expression: op.if,
-        expiresAt,
-      },
-      nextUlid(now),
-    );
-    changes.timeline.push({
-      runId: run.runId,
-      stepId: op.id,
-      name: op.label,
-      op: "WaitForEvent",
-      attempt: 0,
-      startedAt: now,
-      endedAt: null,
-      output: { event: op.event, if: op.if, timeout: op.timeout },
-      error: null,
-    });
-  }
-
-  /**
-   * Starts the target run and waits for its `inngest/function.finished` (matched by correlation
-   * id), in the same changes: the target's end cannot be missed. An unknown target resumes the
-   * step at once with an error.
-   */
-  private invoke(run: ActiveRun, op: InvokeOp, changes: Changes): void {
-    const now = this.clock.now();
-    const target = op.functionId;
-    const correlationId = `${run.runId}.${op.id}`;
-    const expiresAt = resolveTime(op.timeout, now) ?? now + YEAR_MS;
-    changes.timeline.push({
-      runId: run.runId,
-      stepId: op.id,
-      name: op.label,
-      op: "InvokeFunction",
-      attempt: 0,
-      startedAt: now,
-      endedAt: null,
-      output: { function_id: target },
-      error: null,
-    });
-    if (!this.state.functions.has(target)) {
-      const message = `could not invoke ${target}: no such function is registered`;
-      changes.add({
-        id: resumeId(run.runId, op.id),
-        kind: "resume",
-        runId: run.runId,
-        stepId: op.id,
-        attempt: 0,
-        dueAt: now,
-        data: { invokeResult: { error: { name: "Error", message } } },
-      });
-      return;
-    }
-    schedulePause(
-      changes,
-      {
-        runId: run.runId,
-        stepId: op.id,
-        kind: "invoke",
-        eventName: "inngest/function.finished",
-        expression: `async.data.correlation_id == "${correlationId}"`,
-        expiresAt,
-      },
-      nextUlid(now),
-    );
-    const invoked = makeEvent(
-      {
-        name: "inngest/function.invoked",
-        data: {
-          ...(op.payload.data ?? {}),
-          _inngest: {
-            fn_id: target,
-            correlation_id: correlationId,
-            expire: expiresAt,
-            source_app_id: this.state.functions.get(run.functionSlug)?.appId ?? null,
-            source_fn_id: run.functionSlug,
-            source_fn_v: 1,
-            name: op.label,
-          },
-        },
-        user: op.payload.user ?? {},
-        v: op.payload.v ?? null,
-      },
-      now,
-    );
-    changes.events.push(invoked);
-    this.runner.route(invoked, changes);
   }
 
   /** A sleep ended, a waited event came, or an invoked run finished: memoized, then discovery. */
