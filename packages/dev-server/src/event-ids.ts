@@ -1,5 +1,6 @@
 /**
- * Internal event ids derived from the `x-inngest-event-id-seed` header (protocol notes §11).
+ * Internal event ids derived from the `x-inngest-event-id-seed` header (see the README's "Events
+ * and waits").
  *
  * `inngest.send()` puts `<unix ms>,<base64 of 10 random bytes>` on every attempt of one send, and
  * retries with the same header. Deriving the ULIDs from it, as the Go server does

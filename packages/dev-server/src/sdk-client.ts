@@ -158,7 +158,7 @@ export class SdkClient {
     };
   }
 
-  /** One call request (protocol §6). */
+  /** One call request (see "A call" in the README). */
   async call(
     stepUrl: string,
     payload: JsonObject,

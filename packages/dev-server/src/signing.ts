@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import canonicalize from "canonicalize";
 
 /**
- * Inngest's request signatures (protocol notes §3): HMAC-SHA256 over the JCS-canonical body plus
+ * Inngest's request signatures (the README's "Secure mode"): HMAC-SHA256 over the JCS-canonical body plus
  * the unix time, keyed with the signing key minus its `signkey-<env>-` prefix, used as ASCII.
  */
 const PREFIX = /^signkey-\w+-/;

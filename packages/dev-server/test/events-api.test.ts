@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness } from "./harness";
 
 /**
- * The event API (`POST /e/:key`) as `inngest.send()` uses it (protocol notes §11): the answer's
+ * The event API (`POST /e/:key`) as `inngest.send()` uses it (the README's "Events and waits"): the answer's
  * exact shape, durability before the answer, all-or-nothing validation, and the id seed that makes
  * a retried send store (and run) nothing twice.
  */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, startHarness, waitFor } from "./harness";
 
 /**
- * The REST API v1 as Inngest answers it (protocol notes §17): the `{data, metadata}` wrapping,
+ * The REST API v1 as Inngest answers it: the `{data, metadata}` wrapping,
  * JSON errors for bad and unknown ids, the event list's filters and paging (newest first), the runs
  * of an event, a run's status and output, and cancelling with DELETE.
  */

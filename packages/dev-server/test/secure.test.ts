@@ -8,7 +8,7 @@ import { canonicalJson, hashedSigningKey, signatureHeader, verifySignature } fro
 import { type ServedApp, serveApp, waitFor } from "./harness";
 
 /**
- * Secure mode (protocol notes §3): with a signing key, the server signs every call to an app and
+ * Secure mode (the README's "Secure mode"): with a signing key, the server signs every call to an app and
  * checks every answer's signature, and apps in cloud mode (which refuse anything unsigned) work
  * with it; /fn/register needs the key's hash; with an event key, other keys send nothing.
  */

@@ -6,7 +6,7 @@ import { type DevServer, startDevServer, validateFunctions } from "../src";
 import { freePort, type ServedApp, serveApp, waitFor } from "./harness";
 
 /**
- * Sync (protocol notes §5): apps given with -u, in-band and out-of-band registration, re-sync on
+ * Sync (the README's "Modes and sync"): apps given with -u, in-band and out-of-band registration, re-sync on
  * demand, failures recorded with what the app answered, /dev, and functions refused at sync.
  */
 
