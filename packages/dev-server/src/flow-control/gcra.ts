@@ -11,3 +11,9 @@ export type GcraStates = Map<string, number>;
 export function currentTat(states: GcraStates, key: string, now: number): number {
   return Math.max(states.get(key) ?? now, now);
 }
+
+/**
+ * Intervals are fractions of a millisecond (`period / limit`), added up: a TAT can drift by a few
+ * units in the last place. Comparisons allow that much, so that 3 per 10 s admits 3, not 2.
+ */
+export const GCRA_EPSILON_MS = 1e-6;

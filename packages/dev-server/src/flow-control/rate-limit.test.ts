@@ -83,4 +83,11 @@ describe("decideRateLimit (GCRA, limit 5 per 60 s: interval 12 s)", () => {
       reason: "rate limited: over 1 run(s) per 10s",
     });
   });
+
+  it("admits the whole limit when the interval is not a whole number of ms (3 per 10 s)", () => {
+    const states: GcraStates = new Map();
+    const threePerTenSeconds = { limit: 3, periodMs: 10 * S, period: "10s", key: null };
+    const allowed = [1, 2, 3, 4].map(() => send(states, "a", 0, threePerTenSeconds).allowed);
+    expect(allowed).toEqual([true, true, true, false]);
+  });
 });

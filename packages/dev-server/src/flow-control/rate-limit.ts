@@ -1,6 +1,6 @@
 import type { RateLimitOption } from "../functions/options";
 import type { WireEvent } from "../types";
-import { currentTat, type GcraStates } from "./gcra";
+import { currentTat, GCRA_EPSILON_MS, type GcraStates } from "./gcra";
 import { keyValue } from "./keys";
 
 /**
@@ -24,7 +24,7 @@ export function decideRateLimit(
   const key = `${slug}:${option.key ?? ""}:${value}`;
   const interval = option.periodMs / option.limit;
   const tat = currentTat(states, key, now);
-  if (tat - now > option.periodMs - interval) {
+  if (tat - now > option.periodMs - interval + GCRA_EPSILON_MS) {
     const bucket = option.key ? ` for ${option.key} = ${value}` : "";
     return {
       allowed: false,
