@@ -31,33 +31,39 @@ describe("rateLimit and idempotency", () => {
     return runs;
   };
 
-  it("over the limit skips runs (reported as Skipped) and keeps every event", async () => {
+  it("5 per minute: one run at once, the rest Skipped; then one more every 12 s", async () => {
     const ids = await h.send(
-      Array.from({ length: 12 }, (_, n) => ({ name: "rl/sync", data: { user: "a", n } })),
+      Array.from({ length: 6 }, (_, n) => ({ name: "rl/sync", data: { user: "a", n } })),
     );
     const runs = await runsOfEvents(ids);
-    expect(runs).toHaveLength(12);
+    expect(runs).toHaveLength(6);
     const completed = runs.filter((run) => run.status === "Completed");
     const skipped = runs.filter((run) => run.status === "Skipped");
-    expect(completed.map((run) => run.output)).toEqual([0, 1, 2, 3, 4]);
-    expect(skipped).toHaveLength(7);
+    // Inngest's burst for a rate limit is floor(limit / 10): 0 here, so one run at once.
+    expect(completed.map((run) => run.output)).toEqual([0]);
+    expect(skipped).toHaveLength(5);
     const [why] = await h.timeline(skipped[0]?.run_id ?? "");
     expect(why).toMatchObject({ op: "RunSkipped" });
     expect(JSON.stringify(why?.output)).toContain("rate limited");
     // Skipped, not lost: every event is stored and listed.
-    expect((await h.events("rl/sync")).length).toBe(12);
+    expect((await h.events("rl/sync")).length).toBe(6);
     // Another key has its own budget.
     const [other = ""] = await h.send([{ name: "rl/sync", data: { user: "b", n: 100 } }]);
     expect((await h.waitForRuns(other))[0]).toMatchObject({ status: "Completed", output: 100 });
 
-    // The period passes on the virtual clock: the key has room again.
-    await h.advance(60_000);
-    const later = await h.send(
-      Array.from({ length: 6 }, (_, n) => ({ name: "rl/sync", data: { user: "a", n: 20 + n } })),
+    // period / limit = 12 s on the virtual clock: not a moment before, one more run.
+    await h.advance(11_999);
+    const [early = ""] = await h.send([{ name: "rl/sync", data: { user: "a", n: 20 } }]);
+    expect((await h.waitForRuns(early))[0]).toMatchObject({ status: "Skipped" });
+    await h.advance(1);
+    const onTime = await h.send(
+      Array.from({ length: 2 }, (_, n) => ({ name: "rl/sync", data: { user: "a", n: 30 + n } })),
     );
-    const again = await runsOfEvents(later);
-    expect(again.filter((run) => run.status === "Completed")).toHaveLength(5);
-    expect(again.filter((run) => run.status === "Skipped")).toHaveLength(1);
+    const again = await runsOfEvents(onTime);
+    expect(again.map((run) => [run.status, run.output])).toEqual([
+      ["Completed", 30],
+      ["Skipped", null],
+    ]);
   });
 
   it("idempotency: at most one run per key in 24 h", async () => {

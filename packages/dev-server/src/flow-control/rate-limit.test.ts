@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { RateLimitOption } from "../functions/options";
 import type { WireEvent } from "../types";
 import type { GcraStates } from "./gcra";
-import { decideRateLimit } from "./rate-limit";
+import { decideRateLimit, rateLimitBurst } from "./rate-limit";
 
 const S = 1000;
 const fivePerMinute: RateLimitOption = {
   limit: 5,
   periodMs: 60 * S,
-  period: "60s",
+  period: "1m",
   key: "event.data.userId",
 };
 
@@ -23,55 +23,64 @@ function send(states: GcraStates, userId: string, now: number, option = fivePerM
   return decision;
 }
 
-describe("decideRateLimit (GCRA, limit 5 per 60 s: interval 12 s)", () => {
-  it("allows the first 5 events at t=0, each moving the TAT 12 s ahead", () => {
-    const states: GcraStates = new Map();
-    const tats = [1, 2, 3, 4, 5].map(() => {
-      const decision = send(states, "a", 0);
-      expect(decision.allowed).toBe(true);
-      return decision.allowed ? decision.tat : Number.NaN;
-    });
-    expect(tats).toEqual([12 * S, 24 * S, 36 * S, 48 * S, 60 * S]);
-    expect([...states.keys()]).toEqual(["app-fn:event.data.userId:a"]);
+/** Which of `count` events sent at `now` start a run. */
+function admitted(option: RateLimitOption, count: number, now = 0, states = new Map()) {
+  return Array.from({ length: count }, () => send(states, "a", now, option).allowed);
+}
+
+describe("decideRateLimit (GCRA, burst floor(limit / 10))", () => {
+  it("limit 2 per 1 m, 4 events at once: exactly 1 starts (as measured on Inngest)", () => {
+    const option = { ...fivePerMinute, limit: 2 };
+    expect(admitted(option, 4)).toEqual([true, false, false, false]);
   });
 
-  it("refuses the 6th event at t=0 with a reason naming the limit, period and key value", () => {
+  it("limit 5 per 1 m: one at once, the 2nd refused with a reason naming limit, key and wait", () => {
     const states: GcraStates = new Map();
-    for (let i = 0; i < 5; i++) send(states, "a", 0);
     expect(send(states, "a", 0)).toEqual({
-      allowed: false,
-      reason: "rate limited: over 5 run(s) per 60s for event.data.userId = a",
-    });
-    // A refused event does not move the TAT.
-    expect(states.get("app-fn:event.data.userId:a")).toBe(60 * S);
-  });
-
-  it("allows exactly one more event 12 s later, then refuses again", () => {
-    const states: GcraStates = new Map();
-    for (let i = 0; i < 5; i++) send(states, "a", 0);
-    expect(send(states, "a", 12 * S - 1).allowed).toBe(false);
-    expect(send(states, "a", 12 * S)).toEqual({
       allowed: true,
       key: "app-fn:event.data.userId:a",
-      tat: 72 * S,
+      tat: 12 * S,
     });
-    expect(send(states, "a", 12 * S).allowed).toBe(false);
+    expect(send(states, "a", 0)).toEqual({
+      allowed: false,
+      reason:
+        "rate limited: over 5 run(s) per 1m for event.data.userId = a (next one allowed in 12s)",
+    });
+    // A refused event does not move the TAT.
+    expect(states.get("app-fn:event.data.userId:a")).toBe(12 * S);
   });
 
-  it("keeps one bucket per key value: user b is not limited by user a", () => {
+  it("limit 5 per 1 m refills one every 12 s, never earlier", () => {
     const states: GcraStates = new Map();
-    for (let i = 0; i < 5; i++) send(states, "a", 0);
-    expect(send(states, "a", 0).allowed).toBe(false);
-    const b = send(states, "b", 0);
-    expect(b).toEqual({ allowed: true, key: "app-fn:event.data.userId:b", tat: 12 * S });
+    expect(send(states, "a", 0).allowed).toBe(true);
+    expect(send(states, "a", 12 * S - 1).allowed).toBe(false);
+    expect(send(states, "a", 12 * S).allowed).toBe(true);
+    expect(send(states, "a", 12 * S).allowed).toBe(false);
+    expect(send(states, "a", 24 * S).allowed).toBe(true);
   });
 
-  it("counts a TAT in the past as now: a long idle saves up no burst", () => {
-    const states: GcraStates = new Map([["app-fn:event.data.userId:a", 0]]);
-    const now = 3600 * S;
-    const allowed = [1, 2, 3, 4, 5, 6, 7].map(() => send(states, "a", now).allowed);
-    expect(allowed).toEqual([true, true, true, true, true, false, false]);
-    expect(states.get("app-fn:event.data.userId:a")).toBe(now + 60 * S);
+  it("limit 20 per 1 m: 3 at once (burst 2), then one every 3 s", () => {
+    const option = { ...fivePerMinute, limit: 20 };
+    const states: GcraStates = new Map();
+    expect(admitted(option, 4, 0, states)).toEqual([true, true, true, false]);
+    expect(send(states, "a", 3 * S - 1, option).allowed).toBe(false);
+    expect(send(states, "a", 3 * S, option).allowed).toBe(true);
+  });
+
+  it("the burst is floor(limit / 10)", () => {
+    expect([1, 5, 9, 10, 19, 20, 100].map(rateLimitBurst)).toEqual([0, 0, 0, 1, 1, 2, 10]);
+  });
+
+  it("keeps key values independent", () => {
+    const states: GcraStates = new Map();
+    expect(send(states, "a", 0).allowed).toBe(true);
+    expect(send(states, "a", 0).allowed).toBe(false);
+    expect(send(states, "b", 0).allowed).toBe(true);
+  });
+
+  it("saves no capacity while idle: after an hour, still one at once", () => {
+    const states: GcraStates = new Map([["app-fn:event.data.userId:a", 12 * S]]);
+    expect(admitted(fivePerMinute, 2, 3600 * S, states)).toEqual([true, false]);
   });
 
   it("without a key, shares one bucket and names no key in the reason", () => {
@@ -80,14 +89,12 @@ describe("decideRateLimit (GCRA, limit 5 per 60 s: interval 12 s)", () => {
     expect(send(states, "a", 0, option)).toEqual({ allowed: true, key: "app-fn::", tat: 10 * S });
     expect(send(states, "b", 0, option)).toEqual({
       allowed: false,
-      reason: "rate limited: over 1 run(s) per 10s",
+      reason: "rate limited: over 1 run(s) per 10s (next one allowed in 10s)",
     });
   });
 
-  it("admits the whole limit when the interval is not a whole number of ms (3 per 10 s)", () => {
-    const states: GcraStates = new Map();
-    const threePerTenSeconds = { limit: 3, periodMs: 10 * S, period: "10s", key: null };
-    const allowed = [1, 2, 3, 4].map(() => send(states, "a", 0, threePerTenSeconds).allowed);
-    expect(allowed).toEqual([true, true, true, false]);
+  it("admits on time when period / limit is a fraction of a ms (30 per 1 s, burst 3)", () => {
+    const option = { limit: 30, periodMs: S, period: "1s", key: null };
+    expect(admitted(option, 5)).toEqual([true, true, true, true, false]);
   });
 });

@@ -32,38 +32,51 @@ const twoPer8s = (burst: number, key: string | null = null): ThrottleOption => (
   key,
 });
 
-describe("decideThrottle (limit 2 per 8 s: interval 4 s)", () => {
-  it("with burst 1, spaces 5 events sent at t=0 4 s apart; none is dropped", () => {
-    expect(startTimes(twoPer8s(1), 5)).toEqual([0, 4 * S, 8 * S, 12 * S, 16 * S]);
+describe("decideThrottle (limit 2 per 8 s: interval 4 s; limit + burst start at once)", () => {
+  it("burst 1: 5 events at t=0 start at 0, 0, 0, 4 s, 8 s (as measured on Inngest); none dropped", () => {
+    expect(startTimes(twoPer8s(1), 5)).toEqual([0, 0, 0, 4 * S, 8 * S]);
   });
 
-  it("with burst 2, starts two at once, then one every 4 s", () => {
-    expect(startTimes(twoPer8s(2), 5)).toEqual([0, 0, 4 * S, 8 * S, 12 * S]);
+  it("burst 0: two at once, then one every 4 s", () => {
+    expect(startTimes(twoPer8s(0), 5)).toEqual([0, 0, 4 * S, 8 * S, 12 * S]);
+  });
+
+  it("limit 1 per 10 s, no burst: one at once, then one every 10 s", () => {
+    const option = { limit: 1, periodMs: 10 * S, burst: 0, key: null };
+    expect(startTimes(option, 3)).toEqual([0, 10 * S, 20 * S]);
   });
 
   it("returns the bucket key and moves the TAT one interval per event", () => {
     const states: GcraStates = new Map();
-    const first = decideThrottle("app-fn", twoPer8s(1), event("a"), states, 0);
+    const first = decideThrottle("app-fn", twoPer8s(0), event("a"), states, 0);
     expect(first).toEqual({ key: "throttle:app-fn::", startAt: 0, tat: 4 * S });
     states.set(first.key, first.tat);
-    expect(decideThrottle("app-fn", twoPer8s(1), event("a"), states, S)).toEqual({
+    const second = decideThrottle("app-fn", twoPer8s(0), event("a"), states, S);
+    expect(second).toEqual({ key: "throttle:app-fn::", startAt: S, tat: 8 * S });
+    states.set(second.key, second.tat);
+    expect(decideThrottle("app-fn", twoPer8s(0), event("a"), states, S)).toEqual({
       key: "throttle:app-fn::",
       startAt: 4 * S,
-      tat: 8 * S,
+      tat: 12 * S,
     });
   });
 
   it("keeps key values independent", () => {
     const states: GcraStates = new Map();
-    const option = twoPer8s(1, "event.data.userId");
-    expect(startTimes(option, 3, 0, states, "a")).toEqual([0, 4 * S, 8 * S]);
-    expect(startTimes(option, 2, 0, states, "b")).toEqual([0, 4 * S]);
+    const option = twoPer8s(0, "event.data.userId");
+    expect(startTimes(option, 3, 0, states, "a")).toEqual([0, 0, 4 * S]);
+    expect(startTimes(option, 2, 0, states, "b")).toEqual([0, 0]);
     expect(states.get("throttle:app-fn:event.data.userId:a")).toBe(12 * S);
     expect(states.get("throttle:app-fn:event.data.userId:b")).toBe(8 * S);
   });
 
-  it("starts at once after an idle period (a past TAT counts as now)", () => {
-    const states: GcraStates = new Map([["throttle:app-fn::", 4 * S]]);
-    expect(startTimes(twoPer8s(1), 2, 100 * S, states)).toEqual([100 * S, 104 * S]);
+  it("refills: after an idle period the whole limit + burst starts at once again", () => {
+    const states: GcraStates = new Map([["throttle:app-fn::", 40 * S]]);
+    expect(startTimes(twoPer8s(1), 4, 100 * S, states)).toEqual([
+      100 * S,
+      100 * S,
+      100 * S,
+      104 * S,
+    ]);
   });
 });

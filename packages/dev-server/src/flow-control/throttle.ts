@@ -4,9 +4,10 @@ import { currentTat, type GcraStates } from "./gcra";
 import { flowKey } from "./keys";
 
 /**
- * `throttle { limit, period, burst, key }`: runs start `period / limit` apart per function and
- * key, `burst` of them at once; none is dropped: a run over the limit has its first call queued
- * for when the limit lets it start. Returns that time and the bucket's new TAT.
+ * `throttle { limit, period, burst, key }`, as Inngest runs it: GCRA on run starts per function
+ * and key, interval `period / limit`. `limit + burst` runs start at once, then one every
+ * `period / limit`; none is dropped: a run over the limit has its first call queued for when the
+ * limit lets it start. Returns that time and the bucket's new TAT.
  */
 export interface ThrottleDecision {
   key: string;
@@ -24,5 +25,6 @@ export function decideThrottle(
   const key = flowKey(`throttle:${slug}`, option.key, event);
   const interval = option.periodMs / option.limit;
   const tat = currentTat(states, key, now);
-  return { key, startAt: Math.max(now, tat - (option.burst - 1) * interval), tat: tat + interval };
+  const atOnce = option.limit + option.burst;
+  return { key, startAt: Math.max(now, tat - (atOnce - 1) * interval), tat: tat + interval };
 }

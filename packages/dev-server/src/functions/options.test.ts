@@ -55,11 +55,11 @@ describe("parseFunctionOptions", () => {
     expect(options.cronTriggers).toEqual([{ index: 1, cron: "0 9 * * *" }]);
   });
 
-  it("takes a throttle limit of 0 (and a burst of 0) as 1", () => {
-    expect(parse({ throttle: { limit: 0, period: "10s", burst: 0 } }).throttle).toEqual({
+  it("takes a throttle limit of 0 as 1, and no burst as 0", () => {
+    expect(parse({ throttle: { limit: 0, period: "10s" } }).throttle).toEqual({
       limit: 1,
       periodMs: 10_000,
-      burst: 1,
+      burst: 0,
       key: null,
     });
     expect(

@@ -58,6 +58,7 @@ export interface RateLimitOption {
 export interface ThrottleOption {
   limit: number;
   periodMs: number;
+  /** Runs that may start at once beyond `limit`. */
   burst: number;
   key: string | null;
 }
@@ -177,10 +178,10 @@ function throttleOf(raw: Fields | null): ThrottleOption | null {
   const periodMs = durationOf(raw.period);
   if (!periodMs) return null;
   return {
-    // Go takes a limit of 0 as 1; a burst under 1 as 1.
+    // Go takes a limit of 0 as 1; `burst` is how many start at once beyond `limit` (default 0).
     limit: Math.max(1, Number(raw.limit) || 1),
     periodMs,
-    burst: Math.max(1, Number(raw.burst) || 1),
+    burst: Math.max(0, Number(raw.burst) || 0),
     key: text(raw.key),
   };
 }
