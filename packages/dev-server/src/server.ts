@@ -6,6 +6,16 @@ import { type Clock, realClock, VirtualClock } from "./clock";
 import { isUlid, parseEventIdSeed, seededUlid } from "./event-ids";
 import { type Executor, Executor as ExecutorImpl, type Logger, type RetryPolicy } from "./executor";
 import { validateFunctions } from "./function-validation";
+import {
+  appJson,
+  eventJson,
+  functionJson,
+  iso,
+  outcomeJson,
+  runJson,
+  timelineStepJson,
+  v1Answer,
+} from "./http/wire";
 import { AppUnreachableError, SdkClient } from "./sdk-client";
 import { canonicalJson, hashedSigningKey, signingKeyProblem } from "./signing";
 import { openPglite, openPostgres, type SqlClient } from "./store/sql";
@@ -446,13 +456,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   app.get("/api/functions", (c) =>
     c.json({
-      data: executor.functionList().map((fn) => ({
-        slug: fn.slug,
-        name: fn.name,
-        app_url: fn.appUrl,
-        app_id: fn.appId,
-        config: fn.config,
-      })),
+      data: executor.functionList().map(functionJson),
     }),
   );
 
@@ -489,11 +493,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   // ------------------------------------------------------------------ REST API v1
 
-  const wrap = (data: unknown) => ({
-    data,
-    metadata: { fetched_at: new Date().toISOString(), cached_until: null },
-  });
-
   app.get("/v1/events", async (c) => {
     const events = await store.listEvents({
       name: c.req.query("name") || undefined,
@@ -502,20 +501,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       receivedAfter: dateQuery(c, "received_after"),
       receivedBefore: dateQuery(c, "received_before"),
     });
-    return c.json(wrap(events.map(eventJson)));
+    return c.json(v1Answer(events.map(eventJson)));
   });
 
   app.get("/v1/events/:id", async (c) => {
     const event = await store.getEvent(ulidParam(c, "event"));
     if (!event) throw new HttpError(404, `event ${c.req.param("id")} not found`);
-    return c.json(wrap(eventJson(event)));
+    return c.json(v1Answer(eventJson(event)));
   });
 
   app.get("/v1/events/:id/runs", async (c) => {
     const id = ulidParam(c, "event");
     if (!(await store.getEvent(id))) throw new HttpError(404, `event ${id} not found`);
     const runs = await store.listRunsByEvent(id);
-    return c.json(wrap(runs.map(runJson)));
+    return c.json(v1Answer(runs.map(runJson)));
   });
 
   app.get("/v1/runs", async (c) => {
@@ -525,42 +524,31 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       limit: pageLimit(c),
       cursor: ulidQuery(c, "cursor"),
     });
-    return c.json(wrap(runs.map(runJson)));
+    return c.json(v1Answer(runs.map(runJson)));
   });
 
-  app.get("/v1/runs/:id", async (c) => c.json(wrap(runJson(await findRun(c)))));
+  app.get("/v1/runs/:id", async (c) => c.json(v1Answer(runJson(await findRun(c)))));
 
   app.delete("/v1/runs/:id", async (c) => {
     const run = await executor.cancel(ulidParam(c, "run"));
     if (!run) throw new HttpError(404, `run ${c.req.param("id")} not found`);
-    return c.json(wrap(runJson(run)));
+    return c.json(v1Answer(runJson(run)));
   });
 
   app.get("/v1/runs/:id/timeline", async (c) => {
     const run = await findRun(c);
     const entries = await store.timeline(run.runId);
     return c.json(
-      wrap({
+      v1Answer({
         run: runJson(run),
-        steps: entries.map((entry) => ({
-          seq: entry.seq,
-          step_id: entry.stepId,
-          name: entry.name,
-          op: entry.op,
-          attempt: entry.attempt,
-          started_at: new Date(entry.startedAt).toISOString(),
-          ended_at: iso(entry.endedAt),
-          duration_ms: entry.endedAt === null ? null : entry.endedAt - entry.startedAt,
-          output: entry.output,
-          error: entry.error,
-        })),
+        steps: entries.map(timelineStepJson),
       }),
     );
   });
 
   app.get("/v1/runs/:id/jobs", async (c) => {
     const run = await findRun(c);
-    return c.json(wrap(await store.queueOfRun(run.runId)));
+    return c.json(v1Answer(await store.queueOfRun(run.runId)));
   });
 
   app.get("/v1/apps/:appName/functions", async (c) => {
@@ -569,7 +557,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (!record) throw new HttpError(404, `app ${name} not found`);
     const functions = executor.functionList().filter((fn) => fn.appUrl === record.url);
     return c.json(
-      wrap({
+      v1Answer({
         ...appJson(record),
         functions: functions.map((fn) => ({ id: fn.slug, slug: fn.slug, name: fn.name })),
       }),
@@ -844,62 +832,8 @@ function preview(body: unknown): string {
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat || "(empty body)";
 }
 
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
 /** "1 function", "3 functions". */
 export function functionCountText(app: AppRecord | undefined): string {
   const count = app?.functionCount ?? 0;
   return `${count} function${count === 1 ? "" : "s"}`;
-}
-
-function outcomeJson(outcome: SyncOutcome) {
-  return {
-    url: outcome.url,
-    ok: outcome.ok,
-    ...(outcome.app ? { app: appJson(outcome.app) } : {}),
-    ...(outcome.error ? { error: outcome.error } : {}),
-  };
-}
-
-function appJson(record: AppRecord) {
-  return {
-    url: record.url,
-    app_id: record.appId,
-    framework: record.framework,
-    sdk: record.sdk,
-    function_count: record.functionCount,
-    synced_at: iso(record.syncedAt),
-    error: record.error,
-  };
-}
-
-function eventJson(event: StoredEvent) {
-  return {
-    internal_id: event.internalId,
-    id: event.id ?? "",
-    name: event.name,
-    data: event.data,
-    user: event.user,
-    ts: event.ts,
-    v: event.v ?? "",
-    received_at: new Date(event.receivedAt).toISOString(),
-  };
-}
-
-function runJson(run: RunRecord) {
-  return {
-    run_id: run.runId,
-    run_started_at: new Date(run.startedAt).toISOString(),
-    function_id: run.functionSlug,
-    function_version: 1,
-    event_id: run.eventId,
-    ...(run.eventIds.length > 1 ? { batch_id: run.runId } : {}),
-    ...(run.cron ? { cron: run.cron } : {}),
-    // Go's statuses: a run waiting for its first call is "Scheduled".
-    status: run.status === "Queued" ? "Scheduled" : run.status,
-    ended_at: iso(run.endedAt),
-    output: run.output ?? null,
-  };
 }

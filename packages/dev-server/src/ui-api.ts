@@ -2,8 +2,18 @@ import type { Context, Hono } from "hono";
 import type { Clock } from "./clock";
 import { isUlid } from "./event-ids";
 import { type Executor, eventNameMatches } from "./executor";
+import {
+  iso,
+  runSummaryJson,
+  type TriggerSuggestion,
+  uiEventJson,
+  uiJobJson,
+  uiStepJson,
+} from "./http/wire";
 import type { Store } from "./store/store";
-import type { FunctionRecord, JsonObject, RunRecord, StoredEvent, TimelineEntry } from "./types";
+import type { FunctionRecord, JsonObject, RunRecord, StoredEvent } from "./types";
+
+export type { TriggerSuggestion };
 
 /**
  * What the dev UI needs beyond the REST API v1 and /api: lists shaped for its pages (events with
@@ -58,24 +68,8 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     return body;
   };
 
-  const functionInfo = (slug: string) => {
-    const fn = executor.getFunction(slug);
-    return { function_name: fn?.name ?? slug, app_id: fn?.appId ?? null };
-  };
-
-  const runSummary = (run: RunRecord, eventName?: string | undefined) => ({
-    run_id: run.runId,
-    function_id: run.functionSlug,
-    ...functionInfo(run.functionSlug),
-    app_url: run.appUrl,
-    status: run.status,
-    event_id: run.eventId,
-    ...(eventName !== undefined ? { event_name: eventName } : {}),
-    cron: run.cron,
-    started_at: iso(run.startedAt),
-    ended_at: run.endedAt === null ? null : iso(run.endedAt),
-    duration_ms: run.endedAt === null ? null : run.endedAt - run.startedAt,
-  });
+  const runSummary = (run: RunRecord, eventName?: string | undefined) =>
+    runSummaryJson(run, executor.getFunction(run.functionSlug), eventName);
 
   // ------------------------------------------------------------------ events
 
@@ -113,7 +107,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     const runs = await store.listRunsByEvent(id);
     return c.json({
       data: {
-        event: eventJson(event),
+        event: uiEventJson(event),
         runs: runs.map((run) => runSummary(run)),
         // Only asked when it matters: nothing started, so the likely cause is the name.
         suggestions:
@@ -203,15 +197,10 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     return c.json({
       data: {
         run: { ...runSummary(run), output: run.output ?? null, error: run.error },
-        events: events.map(eventJson),
-        steps: timeline.map(stepJson),
+        events: events.map(uiEventJson),
+        steps: timeline.map(uiStepJson),
         // What is queued for the run: a retry's next attempt and when it is due.
-        jobs: jobs.map((job) => ({
-          kind: job.kind,
-          step_id: job.stepId,
-          attempt: job.attempt,
-          due_at: iso(job.dueAt),
-        })),
+        jobs: jobs.map(uiJobJson),
         now: iso(clock.now()),
       },
     });
@@ -233,17 +222,6 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
 }
 
 // -------------------------------------------------------------------- suggestions
-
-export interface TriggerSuggestion {
-  function_id: string;
-  function_name: string;
-  app_id: string;
-  trigger: string;
-  /** Edits from the event's name to the trigger (0: the name matches). */
-  distance: number;
-  /** Why a trigger whose name matches started nothing, when it can be told. */
-  note?: string;
-}
 
 /**
  * The functions whose event triggers come closest to `name`: a typo in the event name is the
@@ -309,37 +287,7 @@ export function triggerDistance(trigger: string, name: string): number {
   return wildcard ? Math.min(...previous) : (previous[name.length] as number);
 }
 
-// -------------------------------------------------------------------- shapes
-
-function eventJson(event: StoredEvent) {
-  return {
-    internal_id: event.internalId,
-    id: event.id ?? "",
-    name: event.name,
-    data: event.data,
-    user: event.user,
-    ts: event.ts,
-    received_at: iso(event.receivedAt),
-  };
-}
-
-function stepJson(entry: TimelineEntry) {
-  return {
-    seq: entry.seq,
-    step_id: entry.stepId,
-    name: entry.name,
-    op: entry.op,
-    attempt: entry.attempt,
-    started_at: iso(entry.startedAt),
-    ended_at: entry.endedAt === null ? null : iso(entry.endedAt),
-    output: entry.output ?? null,
-    error: entry.error,
-  };
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
+// -------------------------------------------------------------------- helpers
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
