@@ -3,9 +3,20 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { type Clock, realClock, VirtualClock } from "./clock";
-import { isUlid, parseEventIdSeed, seededUlid } from "./event-ids";
+import { parseEventIdSeed, seededUlid } from "./event-ids";
 import { type Executor, Executor as ExecutorImpl, type Logger, type RetryPolicy } from "./executor";
 import { validateFunctions } from "./function-validation";
+import {
+  answerErrors,
+  dateQuery,
+  HttpError,
+  isObject,
+  limitQuery,
+  readText,
+  typeNameShowingStrings as typeName,
+  ulidParam,
+  ulidQuery,
+} from "./http/request";
 import {
   appJson,
   eventJson,
@@ -105,17 +116,6 @@ export async function openStorage(storage: string): Promise<SqlClient> {
   return openPglite(storage);
 }
 
-type ErrorStatus = 400 | 401 | 404 | 413;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: ErrorStatus,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const logger = options.logger ?? quietLogger;
   if (options.signingKey) {
@@ -141,15 +141,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   /** Aborts syncs still waiting on an app when the server closes. */
   const closing = new AbortController();
 
-  app.onError((error, c) => {
-    if (error instanceof HttpError)
-      return c.json({ error: error.message, status: error.status }, error.status);
-    logger.error(`${c.req.method} ${c.req.path}: ${(error as Error).stack ?? error}`);
-    return c.json({ error: "internal error", status: 500 }, 500);
-  });
-  app.notFound((c) =>
-    c.json({ error: `no route for ${c.req.method} ${c.req.path}`, status: 404 }, 404),
-  );
+  answerErrors(app, logger);
 
   // ------------------------------------------------------------------ events
 
@@ -496,7 +488,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   app.get("/v1/events", async (c) => {
     const events = await store.listEvents({
       name: c.req.query("name") || undefined,
-      limit: pageLimit(c),
+      limit: limitQuery(c, DEFAULT_PAGE, MAX_PAGE),
       cursor: ulidQuery(c, "cursor"),
       receivedAfter: dateQuery(c, "received_after"),
       receivedBefore: dateQuery(c, "received_before"),
@@ -521,7 +513,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     const runs = await store.listRuns({
       status: c.req.query("status") || undefined,
       functionSlug: c.req.query("function_id") || undefined,
-      limit: pageLimit(c),
+      limit: limitQuery(c, DEFAULT_PAGE, MAX_PAGE),
       cursor: ulidQuery(c, "cursor"),
     });
     return c.json(v1Answer(runs.map(runJson)));
@@ -577,7 +569,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     executor,
     clock,
     send: (text) => storeEvents(parseEvents(text), null),
-    fail: (status, message) => new HttpError(status, message),
   });
   registerUiAssets(app);
 
@@ -690,15 +681,6 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
 // -------------------------------------------------------------------- helpers
 
-async function readText(request: Request, limit: number): Promise<string> {
-  const length = Number(request.headers.get("content-length"));
-  if (length > limit)
-    throw new HttpError(413, `request body is ${length} bytes, over the ${limit} byte limit`);
-  const text = await request.text();
-  if (text.length > limit) throw new HttpError(413, `request body is over the ${limit} byte limit`);
-  return text;
-}
-
 interface EventInput {
   name: string;
   data: JsonObject;
@@ -770,49 +752,6 @@ export function parseEvents(text: string): EventInput[] {
       v: (event.v as string | null | undefined) ?? null,
     };
   });
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `a string (${JSON.stringify(value.slice(0, 40))})`;
-  return `a ${typeof value}`;
-}
-
-function pageLimit(c: Context): number {
-  const text = c.req.query("limit");
-  if (text === undefined || text === "") return DEFAULT_PAGE;
-  const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new HttpError(400, `limit must be a whole number of 1 or more, got "${text}"`);
-  return Math.min(limit, MAX_PAGE);
-}
-
-function ulidQuery(c: Context, name: string): string | undefined {
-  const text = c.req.query(name);
-  if (!text) return undefined;
-  if (!isUlid(text))
-    throw new HttpError(400, `${name} must be a ULID (an internal id), got "${text}"`);
-  return text.toUpperCase();
-}
-
-function ulidParam(c: Context, what: "event" | "run"): string {
-  const id = c.req.param("id") ?? "";
-  if (!isUlid(id)) throw new HttpError(400, `${what} id must be a ULID, got "${id}"`);
-  return id.toUpperCase();
-}
-
-function dateQuery(c: Context, name: string): number | undefined {
-  const text = c.req.query(name);
-  if (!text) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at))
-    throw new HttpError(400, `${name} must be an RFC 3339 date such as 2026-01-01T00:00:00Z`);
-  return at;
 }
 
 function stripQuery(url: string): string {

@@ -1,7 +1,7 @@
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type { Clock } from "./clock";
-import { isUlid } from "./event-ids";
 import { type Executor, eventNameMatches } from "./executor";
+import { HttpError, isObject, limitQuery, readObject, typeName, ulidParam } from "./http/request";
 import {
   iso,
   runSummaryJson,
@@ -28,8 +28,6 @@ export interface UiApiDeps {
   clock: Clock;
   /** Stores a send body (the JSON text of one event or an array) as /e/ does; returns the ids. */
   send(text: string): Promise<string[]>;
-  /** The server's HTTP error, so that its error handler answers it as JSON with this status. */
-  fail(status: 400 | 404, message: string): Error;
 }
 
 const DEFAULT_LIMIT = 100;
@@ -38,35 +36,7 @@ const MAX_LIMIT = 1000;
 const MAX_SUGGESTIONS = 6;
 
 export function registerUiApi(app: Hono, deps: UiApiDeps): void {
-  const { store, executor, clock, fail } = deps;
-
-  const limitOf = (c: Context) => {
-    const text = c.req.query("limit");
-    if (!text) return DEFAULT_LIMIT;
-    const limit = Number(text);
-    if (!Number.isInteger(limit) || limit < 1)
-      throw fail(400, `limit must be a whole number of 1 or more, got "${text}"`);
-    return Math.min(limit, MAX_LIMIT);
-  };
-
-  const idOf = (c: Context, what: "event" | "run") => {
-    const id = c.req.param("id") ?? "";
-    if (!isUlid(id)) throw fail(400, `${what} id must be a ULID, got "${id}"`);
-    return id.toUpperCase();
-  };
-
-  const bodyOf = async (c: Context): Promise<JsonObject> => {
-    const text = await c.req.text();
-    if (text.trim() === "") return {};
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      throw fail(400, `malformed JSON: ${(error as Error).message}`);
-    }
-    if (!isObject(body)) throw fail(400, `the body must be a JSON object, got ${typeName(body)}`);
-    return body;
-  };
+  const { store, executor, clock } = deps;
 
   const runSummary = (run: RunRecord, eventName?: string | undefined) =>
     runSummaryJson(run, executor.getFunction(run.functionSlug), eventName);
@@ -86,7 +56,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
       `select e.internal_id, e.name, e.data, e.received_at,
          (select count(*) from ds_run_events r where r.event_id = e.internal_id) as run_count
        from ds_events e ${where.length ? `where ${where.join(" and ")}` : ""}
-       order by e.internal_id desc limit $${params.push(limitOf(c))}`,
+       order by e.internal_id desc limit $${params.push(limitQuery(c, DEFAULT_LIMIT, MAX_LIMIT))}`,
       params,
     );
     return c.json({
@@ -101,9 +71,9 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   });
 
   app.get("/api/ui/events/:id", async (c) => {
-    const id = idOf(c, "event");
+    const id = ulidParam(c, "event");
     const event = await store.getEvent(id);
-    if (!event) throw fail(404, `event ${id} not found`);
+    if (!event) throw new HttpError(404, `event ${id} not found`);
     const runs = await store.listRunsByEvent(id);
     return c.json({
       data: {
@@ -117,18 +87,21 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   });
 
   app.post("/api/ui/events", async (c) => {
-    const body = await bodyOf(c);
+    const body = await readObject(c);
     const [eventId] = await deps.send(JSON.stringify(body));
     return c.json({ data: { event_id: eventId } });
   });
 
   /** The same name, data and user again, as a new event (a new id, so it is not deduplicated). */
   app.post("/api/ui/events/:id/replay", async (c) => {
-    const id = idOf(c, "event");
+    const id = ulidParam(c, "event");
     const event = await store.getEvent(id);
-    if (!event) throw fail(404, `event ${id} not found`);
+    if (!event) throw new HttpError(404, `event ${id} not found`);
     if (event.name.startsWith("inngest/"))
-      throw fail(400, `event ${id} is the server's own (${event.name}): it cannot be replayed`);
+      throw new HttpError(
+        400,
+        `event ${id} is the server's own (${event.name}): it cannot be replayed`,
+      );
     const replay = executor.makeEvent({
       name: event.name,
       data: event.data,
@@ -148,12 +121,13 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   app.post("/api/ui/functions/:slug/invoke", async (c) => {
     const slug = c.req.param("slug");
     const fn = executor.getFunction(slug);
-    if (!fn) throw fail(404, `function ${slug} is not registered`);
-    const body = await bodyOf(c);
+    if (!fn) throw new HttpError(404, `function ${slug} is not registered`);
+    const body = await readObject(c);
     const data = body.data ?? {};
-    if (!isObject(data)) throw fail(400, `"data" must be an object, got ${typeName(data)}`);
+    if (!isObject(data))
+      throw new HttpError(400, `"data" must be an object, got ${typeName(data)}`);
     if (body.user !== undefined && !isObject(body.user))
-      throw fail(400, `"user" must be an object, got ${typeName(body.user)}`);
+      throw new HttpError(400, `"user" must be an object, got ${typeName(body.user)}`);
     const { _inngest: _, ...payload } = data;
     const event = executor.makeEvent({
       name: "inngest/function.invoked",
@@ -171,11 +145,11 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     const status = c.req.query("status") || undefined;
     const statuses = ["Queued", "Running", "Completed", "Failed", "Cancelled", "Skipped"];
     if (status && !statuses.includes(status))
-      throw fail(400, `status must be one of ${statuses.join(", ")}, got "${status}"`);
+      throw new HttpError(400, `status must be one of ${statuses.join(", ")}, got "${status}"`);
     const runs = await store.listRuns({
       status,
       functionSlug: c.req.query("function_id") || undefined,
-      limit: limitOf(c),
+      limit: limitQuery(c, DEFAULT_LIMIT, MAX_LIMIT),
     });
     const events = await store.getEvents([...new Set(runs.map((run) => run.eventId))]);
     const names = new Map(events.map((event) => [event.internalId, event.name]));
@@ -186,9 +160,9 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   });
 
   app.get("/api/ui/runs/:id", async (c) => {
-    const id = idOf(c, "run");
+    const id = ulidParam(c, "run");
     const run = await store.getRun(id);
-    if (!run) throw fail(404, `run ${id} not found`);
+    if (!run) throw new HttpError(404, `run ${id} not found`);
     const [events, timeline, jobs] = await Promise.all([
       store.getEvents(run.eventIds),
       store.timeline(id),
@@ -208,14 +182,17 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
 
   /** A new run of the same function with the same trigger event(s). */
   app.post("/api/ui/runs/:id/rerun", async (c) => {
-    const id = idOf(c, "run");
+    const id = ulidParam(c, "run");
     const run = await store.getRun(id);
-    if (!run) throw fail(404, `run ${id} not found`);
+    if (!run) throw new HttpError(404, `run ${id} not found`);
     const fn = executor.getFunction(run.functionSlug);
     if (!fn)
-      throw fail(400, `function ${run.functionSlug} is no longer registered: sync its app first`);
+      throw new HttpError(
+        400,
+        `function ${run.functionSlug} is no longer registered: sync its app first`,
+      );
     const events = await store.getEvents(run.eventIds);
-    if (events.length === 0) throw fail(400, `the trigger events of run ${id} are gone`);
+    if (events.length === 0) throw new HttpError(400, `the trigger events of run ${id} are gone`);
     const rerun = await executor.rerun(fn, events, run.cron);
     return c.json({ data: { run_id: rerun.runId } });
   });
@@ -285,16 +262,4 @@ export function triggerDistance(trigger: string, name: string): number {
     previous = current;
   }
   return wildcard ? Math.min(...previous) : (previous[name.length] as number);
-}
-
-// -------------------------------------------------------------------- helpers
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return `a ${typeof value}`;
 }
