@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
+import { AppSync, type SyncOutcome } from "./app-sync";
 import { type Clock, realClock, VirtualClock } from "./clock";
 import { parseEventIdSeed, seededUlid } from "./event-ids";
 import { type Executor, Executor as ExecutorImpl, type Logger, type RetryPolicy } from "./executor";
@@ -17,31 +17,25 @@ import {
   ulidParam,
   ulidQuery,
 } from "./http/request";
+import { registerSyncApi } from "./http/sync";
 import {
   appJson,
   eventJson,
   functionJson,
   iso,
-  outcomeJson,
   runJson,
   timelineStepJson,
   v1Answer,
 } from "./http/wire";
-import { AppUnreachableError, SdkClient } from "./sdk-client";
-import { canonicalJson, hashedSigningKey, signingKeyProblem } from "./signing";
+import { SdkClient } from "./sdk-client";
+import { signingKeyProblem } from "./signing";
 import { openPglite, openPostgres, type SqlClient } from "./store/sql";
 import { Store } from "./store/store";
-import type {
-  AppRecord,
-  FunctionConfig,
-  FunctionRecord,
-  JsonObject,
-  RunRecord,
-  StoredEvent,
-} from "./types";
+import type { AppRecord, JsonObject, RunRecord, StoredEvent } from "./types";
 import { registerUiApi } from "./ui-api";
 import { registerUiAssets } from "./ui-assets";
 
+export { functionCountText, type SyncOutcome } from "./app-sync";
 export { validateFunctions };
 
 export interface DevServerOptions {
@@ -68,14 +62,6 @@ export interface DevServerOptions {
   resyncIntervalMs?: number;
 }
 
-/** How one sync of an app went. */
-export interface SyncOutcome {
-  url: string;
-  ok: boolean;
-  app?: AppRecord;
-  error?: string;
-}
-
 export interface DevServer {
   url: string;
   port: number;
@@ -97,8 +83,6 @@ const MAX_EVENT_BYTES = 512 * 1024;
 const MAX_EVENTS_PER_REQUEST = 5000;
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const DEFAULT_RESYNC_MS = 5000;
-const FIRST_RETRY_MS = 250;
-const MAX_RETRY_MS = 5000;
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
 /** Test mode remembers this many send seeds (see `storeEvents`). */
@@ -136,10 +120,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   });
   await executor.start();
 
+  const resyncMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_MS;
+  const apps = new AppSync({ executor, store, sdk, logger, resyncMs });
+
   const app = new Hono();
-  let closed = false;
-  /** Aborts syncs still waiting on an app when the server closes. */
-  const closing = new AbortController();
 
   answerErrors(app, logger);
 
@@ -253,188 +237,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   // ------------------------------------------------------------------ sync
 
-  /** Checksum of each app's last good registration: an unchanged re-sync changes nothing. */
-  const registeredChecksums = new Map<string, string>();
-  /** Recent out-of-band registrations: how a sync's PUT learns that its app did register. */
-  const registrations: { url: string; at: number }[] = [];
-
-  app.post("/fn/register", async (c) => {
-    if (sdk.secure) {
-      const expected = `Bearer ${hashedSigningKey(options.signingKey as string)}`;
-      if (c.req.header("authorization") !== expected) {
-        return c.json(
-          {
-            status: 401,
-            error:
-              "unauthorized: the app's signing key does not match the server's (the Bearer token " +
-              "must be the hash of INNGEST_SIGNING_KEY)",
-          },
-          401,
-        );
-      }
-    }
-    // As Go does: an app synced by another kind of server (dev vs cloud) must not register here.
-    const expectedKind = c.req.header("x-inngest-expected-server-kind");
-    if (expectedKind && expectedKind !== sdk.serverKind) {
-      const error = `Expected server kind ${sdk.serverKind}, got ${expectedKind}`;
-      return c.json({ status: 400, error }, 400);
-    }
-    const body = (await c.req.json().catch(() => null)) as JsonObject | null;
-    if (!body || typeof body.url !== "string" || !Array.isArray(body.functions)) {
-      return c.json(
-        { status: 400, error: "the register body must be JSON with url and functions" },
-        400,
-      );
-    }
-    const url = stripQuery(body.url);
-    const result = await register(url, {
-      appId: String(body.appName ?? ""),
-      framework: (body.framework as string | undefined) ?? null,
-      sdk: (body.sdk as string | undefined) ?? null,
-      functions: body.functions as FunctionConfig[],
-    });
-    registrations.push({ url, at: Date.now() });
-    if (registrations.length > 100) registrations.shift();
-    // `status` in the body is what the SDK answers its PUT with (protocol notes §5.2).
-    if (result.error) return c.json({ status: 400, error: result.error }, 400);
-    return c.json({
-      ok: true,
-      modified: result.modified,
-      app_id: result.app.appId,
-      status: 200,
-    });
-  });
-
-  async function register(
-    url: string,
-    config: {
-      appId: string;
-      framework: string | null;
-      sdk: string | null;
-      functions: FunctionConfig[];
-    },
-  ): Promise<{ app: AppRecord; modified: boolean; error?: string }> {
-    const registered = executor.functionList().filter((fn) => fn.appUrl === url);
-    const problems = validateFunctions(config.functions);
-    if (problems.length) {
-      // The functions of the last good sync stay: a broken deploy does not unregister them.
-      const app: AppRecord = {
-        url,
-        appId: config.appId || null,
-        framework: config.framework,
-        sdk: config.sdk,
-        functionCount: registered.length,
-        syncedAt: Date.now(),
-        error: `invalid function config: ${problems.join("; ")}`,
-      };
-      await store.saveApp(app, null);
-      registeredChecksums.delete(url);
-      return { app, modified: false, error: app.error ?? undefined };
-    }
-    const app: AppRecord = {
-      url,
-      appId: config.appId || null,
-      framework: config.framework,
-      sdk: config.sdk,
-      functionCount: config.functions.length,
-      syncedAt: Date.now(),
-      error: null,
-    };
-    const checksum = createHash("sha256").update(canonicalJson(config)).digest("hex");
-    if (registeredChecksums.get(url) === checksum) {
-      await store.saveApp(app, null);
-      return { app, modified: false };
-    }
-    const functions: FunctionRecord[] = config.functions.map((fn) => ({
-      slug: fn.id,
-      appUrl: url,
-      appId: config.appId,
-      name: fn.name ?? fn.id,
-      config: fn,
-    }));
-    await store.saveApp(app, functions);
-    await executor.setAppFunctions(url, functions);
-    registeredChecksums.set(url, checksum);
-    return { app, modified: true };
-  }
-
-  const syncsInFlight = new Set<Promise<unknown>>();
-
-  function sync(url: string): Promise<AppRecord> {
-    const work = syncOnce(url);
-    syncsInFlight.add(work);
-    const forget = () => syncsInFlight.delete(work);
-    work.then(forget, forget);
-    return work;
-  }
-
-  async function syncOnce(url: string): Promise<AppRecord> {
-    const bare = stripQuery(url);
-    const startedAt = Date.now();
-    try {
-      const answer = await sdk.sync(bare, closing.signal);
-      if (answer.kind === "in_band") {
-        const { app, error } = await register(bare, answer);
-        if (error) throw new Error(error);
-        return app;
-      }
-      // Out of band: the app has POSTed /fn/register before answering; its answer says how it went.
-      if (answer.status !== 200) {
-        const body = answer.body as JsonObject | string | null;
-        const said =
-          typeof body === "object" && body && typeof body.message === "string"
-            ? body.message
-            : preview(body);
-        throw new Error(
-          answer.fromSdk
-            ? `the app answered ${answer.status} to PUT ${bare}: ${said}`
-            : `PUT ${bare} answered ${answer.status} without the Inngest SDK (no x-inngest-sdk ` +
-                `header): is this the app's serve URL, e.g. /api/inngest? It answered: ${said}`,
-        );
-      }
-      // The app registers under the URL it sees itself at, which is usually ours for it.
-      const during = registrations.filter((registration) => registration.at >= startedAt);
-      const registered =
-        during.find((registration) => registration.url === bare) ??
-        (during.length === 1 ? during[0] : undefined);
-      const synced = registered
-        ? (await store.listApps()).find((candidate) => candidate.url === registered.url)
-        : undefined;
-      if (!synced) {
-        throw new Error(
-          `the app answered ${preview(answer.body)} but did not register: is its INNGEST_BASE_URL ` +
-            "(or INNGEST_DEV) this server?",
-        );
-      }
-      return synced;
-    } catch (error) {
-      const reason = (error as Error).message;
-      const message =
-        error instanceof AppUnreachableError && error.name === "AppUnreachableError"
-          ? `could not reach the app: ${reason}`
-          : reason;
-      if (!closed) await store.setAppError(bare, message).catch(() => {});
-      throw new Error(message);
-    }
-  }
-
-  app.post("/api/apps/sync", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as JsonObject;
-    if (body.url !== undefined && typeof body.url !== "string")
-      throw new HttpError(400, '"url" must be an app serve URL');
-    const urls =
-      typeof body.url === "string" ? [body.url] : (await store.listApps()).map((a) => a.url);
-    const results = await Promise.all(urls.map(syncOutcome));
-    return c.json({ data: results.map(outcomeJson) });
-  });
-
-  async function syncOutcome(url: string): Promise<SyncOutcome> {
-    try {
-      return { url, ok: true, app: await sync(url) };
-    } catch (error) {
-      return { url, ok: false, error: (error as Error).message };
-    }
-  }
+  registerSyncApi(app, { apps, store, sdk, signingKey: options.signingKey });
 
   app.get("/api/apps", async (c) => {
     const functions = executor.functionList();
@@ -461,7 +264,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         sdkURLs: options.sdkUrls ?? [],
         autodiscover: false,
         poll: (options.sdkUrls ?? []).length > 0,
-        pollInterval: Math.round((options.resyncIntervalMs ?? DEFAULT_RESYNC_MS) / 1000),
+        pollInterval: Math.round(resyncMs / 1000),
         testMode: Boolean(options.testMode),
         serverKind: sdk.serverKind,
       },
@@ -616,61 +419,21 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const origin = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
 
   // Apps given on the command line: synced until reachable, then kept fresh.
-  const resyncMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_MS;
-  const syncTimers = new Map<string, NodeJS.Timeout>();
-  const latestOutcomes = new Map<string, SyncOutcome>();
-  const firstSync = Promise.all((options.sdkUrls ?? []).map((url) => keepSynced(url)));
-
-  /** Resolves with the first attempt's outcome; later attempts go on until the server closes. */
-  function keepSynced(url: string): Promise<SyncOutcome> {
-    return new Promise((resolveFirst) => {
-      let first = true;
-      let delay = FIRST_RETRY_MS;
-      let lastError: string | null = null;
-      let synced = false;
-      const attempt = async () => {
-        if (closed) return resolveFirst({ url, ok: false, error: "the server closed" });
-        const outcome = await syncOutcome(url);
-        latestOutcomes.set(url, outcome);
-        // Logged when it changes, not on every attempt; the first outcome is `firstSync`'s to
-        // report (the CLI's banner says it).
-        if (outcome.ok) {
-          if (!synced && !first) logger.info(`synced ${url}: ${functionCountText(outcome.app)}`);
-          synced = true;
-          lastError = null;
-          delay = resyncMs;
-        } else {
-          if (outcome.error !== lastError && !first && !closed)
-            logger.warn(`could not sync ${url}: ${outcome.error}; retrying`);
-          synced = false;
-          lastError = outcome.error ?? null;
-          delay = Math.min(delay * 2, Math.max(FIRST_RETRY_MS, Math.min(MAX_RETRY_MS, resyncMs)));
-        }
-        if (first) {
-          first = false;
-          resolveFirst(outcome);
-        }
-        if (!closed) syncTimers.set(url, setTimeout(attempt, delay));
-      };
-      void attempt();
-    });
-  }
+  const firstSync = apps.keepSynced(options.sdkUrls ?? []);
 
   return {
     url: origin,
     port: address.port,
     executor,
     store,
-    sync,
+    sync: (url) => apps.sync(url),
     firstSync,
-    syncOutcomes: () => [...latestOutcomes.values()],
+    syncOutcomes: () => apps.outcomes(),
     async close() {
-      closed = true;
-      closing.abort();
-      for (const timer of syncTimers.values()) clearTimeout(timer);
+      apps.stop();
       executor.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([...syncsInFlight]);
+      await apps.settled();
       await Promise.allSettled([...sendsBySeed.values()]);
       await executor.drain();
       await executor.idle().catch(() => {});
@@ -752,27 +515,4 @@ export function parseEvents(text: string): EventInput[] {
       v: (event.v as string | null | undefined) ?? null,
     };
   });
-}
-
-function stripQuery(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.search = "";
-    parsed.hash = "";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-function preview(body: unknown): string {
-  const text = typeof body === "string" ? body : JSON.stringify(body);
-  const flat = (text ?? "").replace(/\s+/g, " ").trim();
-  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat || "(empty body)";
-}
-
-/** "1 function", "3 functions". */
-export function functionCountText(app: AppRecord | undefined): string {
-  const count = app?.functionCount ?? 0;
-  return `${count} function${count === 1 ? "" : "s"}`;
 }
