@@ -1,19 +1,25 @@
 import type { Hono } from "hono";
-import type { Clock } from "./clock";
-import { type Executor, eventNameMatches } from "./executor";
-import { HttpError, isObject, limitQuery, readObject, typeName, ulidParam } from "./http/request";
+import type { Clock } from "../clock";
+import type { Executor } from "../executor";
+import type { Store } from "../store/store";
+import type { JsonObject, RunRecord } from "../types";
+import { HttpError, isObject, limitQuery, readObject, typeName, ulidParam } from "./request";
+import { closestTriggers } from "./trigger-suggestions";
 import {
   iso,
   runSummaryJson,
-  type TriggerSuggestion,
+  type UiEventDetail,
+  type UiEventRow,
+  type UiInvoked,
+  type UiReplayed,
+  type UiRerun,
+  type UiRunDetail,
+  type UiRunList,
+  type UiSent,
   uiEventJson,
   uiJobJson,
   uiStepJson,
-} from "./http/wire";
-import type { Store } from "./store/store";
-import type { FunctionRecord, JsonObject, RunRecord, StoredEvent } from "./types";
-
-export type { TriggerSuggestion };
+} from "./wire";
 
 /**
  * What the dev UI needs beyond the REST API v1 and /api: lists shaped for its pages (events with
@@ -32,8 +38,6 @@ export interface UiApiDeps {
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
-/** How many closest triggers an event that started nothing shows. */
-const MAX_SUGGESTIONS = 6;
 
 export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   const { store, executor, clock } = deps;
@@ -59,7 +63,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
        order by e.internal_id desc limit $${params.push(limitQuery(c, DEFAULT_LIMIT, MAX_LIMIT))}`,
       params,
     );
-    return c.json({
+    return c.json<{ data: UiEventRow[] }>({
       data: rows.map((row) => ({
         internal_id: row.internal_id as string,
         name: row.name as string,
@@ -75,7 +79,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     const event = await store.getEvent(id);
     if (!event) throw new HttpError(404, `event ${id} not found`);
     const runs = await store.listRunsByEvent(id);
-    return c.json({
+    return c.json<{ data: UiEventDetail }>({
       data: {
         event: uiEventJson(event),
         runs: runs.map((run) => runSummary(run)),
@@ -88,8 +92,9 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
 
   app.post("/api/ui/events", async (c) => {
     const body = await readObject(c);
+    // One object: one event, one id.
     const [eventId] = await deps.send(JSON.stringify(body));
-    return c.json({ data: { event_id: eventId } });
+    return c.json<{ data: UiSent }>({ data: { event_id: eventId as string } });
   });
 
   /** The same name, data and user again, as a new event (a new id, so it is not deduplicated). */
@@ -110,7 +115,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     });
     await executor.ingest([replay]);
     const runs = await store.listRunsByEvent(replay.internalId);
-    return c.json({
+    return c.json<{ data: UiReplayed }>({
       data: { event_id: replay.internalId, run_ids: runs.map((run) => run.runId) },
     });
   });
@@ -136,7 +141,9 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     });
     await executor.ingest([event]);
     const [run] = await store.listRunsByEvent(event.internalId);
-    return c.json({ data: { event_id: event.internalId, run_id: run?.runId ?? null } });
+    return c.json<{ data: UiInvoked }>({
+      data: { event_id: event.internalId, run_id: run?.runId ?? null },
+    });
   });
 
   // ------------------------------------------------------------------ runs
@@ -153,7 +160,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     });
     const events = await store.getEvents([...new Set(runs.map((run) => run.eventId))]);
     const names = new Map(events.map((event) => [event.internalId, event.name]));
-    return c.json({
+    return c.json<UiRunList>({
       data: runs.map((run) => runSummary(run, names.get(run.eventId) ?? "")),
       now: iso(clock.now()),
     });
@@ -168,7 +175,7 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
       store.timeline(id),
       store.queueOfRun(id),
     ]);
-    return c.json({
+    return c.json<{ data: UiRunDetail }>({
       data: {
         run: { ...runSummary(run), output: run.output ?? null, error: run.error },
         events: events.map(uiEventJson),
@@ -194,72 +201,6 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
     const events = await store.getEvents(run.eventIds);
     if (events.length === 0) throw new HttpError(400, `the trigger events of run ${id} are gone`);
     const rerun = await executor.rerun(fn, events, run.cron);
-    return c.json({ data: { run_id: rerun.runId } });
+    return c.json<{ data: UiRerun }>({ data: { run_id: rerun.runId } });
   });
-}
-
-// -------------------------------------------------------------------- suggestions
-
-/**
- * The functions whose event triggers come closest to `name`: a typo in the event name is the
- * usual reason an event starts nothing. Wildcard triggers (`app/user.*`) are compared by their
- * prefix against the start of the name. Only near ones are kept, closest first.
- */
-export function closestTriggers(
-  name: string,
-  functions: FunctionRecord[],
-  event?: StoredEvent,
-): TriggerSuggestion[] {
-  const near = Math.max(3, Math.floor(name.length / 3));
-  const best = new Map<string, TriggerSuggestion>();
-  for (const fn of functions) {
-    for (const trigger of fn.config.triggers) {
-      if (trigger.event === undefined) continue;
-      const matched = eventNameMatches(trigger.event, name);
-      const distance = matched ? 0 : triggerDistance(trigger.event, name);
-      if (distance > near) continue;
-      const suggestion: TriggerSuggestion = {
-        function_id: fn.slug,
-        function_name: fn.name,
-        app_id: fn.appId,
-        trigger: trigger.event,
-        distance,
-      };
-      if (matched) {
-        suggestion.note = trigger.expression
-          ? `its condition \`${trigger.expression}\` did not hold for this event`
-          : event && fn.config.batchEvents
-            ? "it batches events: the run starts when the batch is full or times out"
-            : event && fn.config.debounce
-              ? "it debounces: the run starts when the debounce period ends"
-              : "the name matches: was the function synced after the event arrived?";
-      }
-      const known = best.get(fn.slug);
-      if (!known || distance < known.distance) best.set(fn.slug, suggestion);
-    }
-  }
-  return [...best.values()]
-    .sort((a, b) => a.distance - b.distance || a.function_id.localeCompare(b.function_id))
-    .slice(0, MAX_SUGGESTIONS);
-}
-
-/** Levenshtein distance; for `prefix*`, the fewest edits that make the name start with it. */
-export function triggerDistance(trigger: string, name: string): number {
-  const wildcard = trigger.endsWith("*");
-  const pattern = wildcard ? trigger.slice(0, -1) : trigger;
-  // Row i holds the distances from pattern[0..i) to every prefix of the name.
-  let previous = Array.from({ length: name.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= pattern.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= name.length; j++) {
-      const cost = pattern[i - 1] === name[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-    }
-    previous = current;
-  }
-  return wildcard ? Math.min(...previous) : (previous[name.length] as number);
 }
