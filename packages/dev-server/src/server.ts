@@ -12,12 +12,12 @@ import { registerRestV1 } from "./http/rest-v1";
 import { registerSyncApi } from "./http/sync";
 import { registerTestMode } from "./http/test-mode";
 import { registerUiApi } from "./http/ui-api";
+import { registerUiAssets } from "./http/ui-assets";
 import { SdkClient } from "./sdk-client";
 import { signingKeyProblem } from "./signing";
 import { openPglite, openPostgres, type SqlClient } from "./store/sql";
 import { Store } from "./store/store";
 import type { AppRecord } from "./types";
-import { registerUiAssets } from "./ui-assets";
 
 /**
  * The dev server put together: storage, the executor, the HTTP routes (each group in its own
