@@ -4,7 +4,7 @@ import { parseEventIdSeed, seededUlid } from "../event-ids";
 import type { Executor } from "../executor";
 import type { Store } from "../store/store";
 import type { JsonObject, StoredEvent } from "../types";
-import { HttpError, isObject, readText, typeNameShowingStrings as typeName } from "./request";
+import { HttpError, isObject, readText, typeNameShowingStrings } from "./request";
 import type { EventSendJson } from "./wire";
 
 /**
@@ -188,10 +188,14 @@ export function parseEvents(text: string): EventInput[] {
   }
   return list.map((raw, index) => {
     if (!isObject(raw))
-      throw new HttpError(400, `event ${index} must be an object, got ${typeName(raw)}`);
+      throw new HttpError(
+        400,
+        `event ${index} must be an object, got ${typeNameShowingStrings(raw)}`,
+      );
     const event = raw as JsonObject;
     if (typeof event.name !== "string") {
-      const got = event.name === undefined ? "no name" : `name ${typeName(event.name)}`;
+      const got =
+        event.name === undefined ? "no name" : `name ${typeNameShowingStrings(event.name)}`;
       throw new HttpError(400, `event ${index}: "name" must be a non-empty string, got ${got}`);
     }
     if (event.name.trim() === "")
@@ -204,7 +208,7 @@ export function parseEvents(text: string): EventInput[] {
       if (value !== undefined && value !== null && !ok(value))
         throw new HttpError(
           400,
-          `${where}: "${field}" must be ${expected}, got ${typeName(value)}`,
+          `${where}: "${field}" must be ${expected}, got ${typeNameShowingStrings(value)}`,
         );
     };
     optional("data", isObject, "an object");

@@ -403,7 +403,7 @@ export interface UiRunList {
 
 /** `POST /api/ui/events`. */
 export interface UiSent {
-  event_id: string | undefined;
+  event_id: string;
 }
 
 /** `POST /api/ui/events/:id/replay`. */
