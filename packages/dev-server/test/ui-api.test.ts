@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closestTriggers, triggerDistance } from "../src/http/trigger-suggestions";
+import { lastBundleMs } from "../src/http/ui-assets";
 import type { FunctionRecord } from "../src/types";
-import { closestTriggers, triggerDistance } from "../src/ui-api";
-import { lastBundleMs } from "../src/ui-assets";
 import { type Harness, startHarness } from "./harness";
 
 /**

@@ -9,7 +9,7 @@ import { Link, useLocation } from "./router";
 
 /**
  * The dev server's UI: apps, functions, events and runs, read from the server's own API and
- * refreshed every second. Bundled by the server itself (src/ui-assets.ts) on first request.
+ * refreshed every second. Bundled by the server itself (src/http/ui-assets.ts) on first request.
  */
 
 const NAV = [

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { type AppInfo, api, type SyncResult } from "../api";
+import { type AppListJson, api, type SyncOutcomeJson } from "../api";
 import { Empty, ErrorBanner, PageHeader } from "../components";
 import { formatTime } from "../format";
 import { usePoll } from "../hooks";
@@ -7,7 +7,7 @@ import { usePoll } from "../hooks";
 export function AppsPage() {
   const apps = usePoll(api.apps, "apps");
   const [syncing, setSyncing] = useState<string | null>(null);
-  const [results, setResults] = useState<Map<string, SyncResult>>(new Map());
+  const [results, setResults] = useState<Map<string, SyncOutcomeJson>>(new Map());
 
   const resync = async (url?: string) => {
     setSyncing(url ?? "*");
@@ -67,9 +67,9 @@ function AppCard({
   result,
   onResync,
 }: {
-  app: AppInfo;
+  app: AppListJson;
   busy: boolean;
-  result: SyncResult | undefined;
+  result: SyncOutcomeJson | undefined;
   onResync: () => void;
 }) {
   return (

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, type EventDetail } from "../api";
+import { api, type UiEventDetail } from "../api";
 import { Empty, ErrorBanner, JsonBlock, JsonDialog, PageHeader, StatusBadge } from "../components";
 import { formatDuration, formatTime, preview } from "../format";
 import { usePoll } from "../hooks";
@@ -191,7 +191,7 @@ export function EventPage({ id }: { id: string }) {
   );
 }
 
-function EventBody({ detail }: { detail: EventDetail }) {
+function EventBody({ detail }: { detail: UiEventDetail }) {
   const { event, runs, suggestions } = detail;
   return (
     <div class="grid-2">
@@ -249,7 +249,7 @@ function NoFunctionHint({
   suggestions,
 }: {
   name: string;
-  suggestions: EventDetail["suggestions"];
+  suggestions: UiEventDetail["suggestions"];
 }) {
   const matching = suggestions.filter((suggestion) => suggestion.distance === 0);
   const close = suggestions.filter((suggestion) => suggestion.distance > 0);

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, type FunctionInfo } from "../api";
+import { api, type FunctionJson } from "../api";
 import { Empty, ErrorBanner, JsonDialog, PageHeader } from "../components";
 import { preview } from "../format";
 import { usePoll } from "../hooks";
@@ -20,7 +20,7 @@ const OPTIONS = [
   "cancel",
 ] as const;
 
-export function functionOptions(fn: FunctionInfo): { name: string; value: string }[] {
+export function functionOptions(fn: FunctionJson): { name: string; value: string }[] {
   const options: { name: string; value: string }[] = [];
   const retries = fn.config.steps?.step?.retries?.attempts;
   if (retries !== undefined) options.push({ name: "retries", value: String(retries) });
@@ -45,7 +45,7 @@ export function validateInvoke(value: unknown): string | null {
 
 export function FunctionsPage() {
   const functions = usePoll(api.functions, "functions");
-  const [invoking, setInvoking] = useState<FunctionInfo | null>(null);
+  const [invoking, setInvoking] = useState<FunctionJson | null>(null);
   const list = [...(functions.data ?? [])].sort(
     (a, b) => a.app_id.localeCompare(b.app_id) || a.name.localeCompare(b.name),
   );

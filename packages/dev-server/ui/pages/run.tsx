@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, type RunDetail, type TimelineEntry } from "../api";
+import { api, type UiRunDetail, type UiStep } from "../api";
 import { ErrorBanner, JsonBlock, PageHeader, StatusBadge } from "../components";
 import { formatDuration, formatTime } from "../format";
 import { usePoll } from "../hooks";
@@ -11,11 +11,11 @@ export interface StepGroup {
   name: string;
   kind: string;
   status: string;
-  attempts: TimelineEntry[];
+  attempts: UiStep[];
   start: number;
   end: number | null;
   output: unknown;
-  error: TimelineEntry["error"];
+  error: UiStep["error"];
 }
 
 const KINDS: Record<string, string> = {
@@ -31,8 +31,8 @@ const KINDS: Record<string, string> = {
 /** The run's end markers: shown as the run's status, not as steps. */
 const RUN_ENDS = new Set(["RunCompleted", "RunFailed", "RunCancelled", "RunSkipped"]);
 
-export function groupSteps(entries: TimelineEntry[], runEnded: boolean): StepGroup[] {
-  const groups = new Map<string, TimelineEntry[]>();
+export function groupSteps(entries: UiStep[], runEnded: boolean): StepGroup[] {
+  const groups = new Map<string, UiStep[]>();
   for (const entry of entries) {
     if (RUN_ENDS.has(entry.op)) continue;
     const key = entry.step_id ?? (entry.op === "FunctionError" ? "function" : `seq-${entry.seq}`);
@@ -41,8 +41,8 @@ export function groupSteps(entries: TimelineEntry[], runEnded: boolean): StepGro
     groups.set(key, list);
   }
   return [...groups.entries()].map(([key, attempts]) => {
-    const last = attempts[attempts.length - 1] as TimelineEntry;
-    const first = attempts[0] as TimelineEntry;
+    const last = attempts[attempts.length - 1] as UiStep;
+    const first = attempts[0] as UiStep;
     let status: string;
     if (last.ended_at === null) {
       status = runEnded
@@ -144,7 +144,7 @@ export function RunPage({ id }: { id: string }) {
   );
 }
 
-function RunBody({ detail }: { detail: RunDetail }) {
+function RunBody({ detail }: { detail: UiRunDetail }) {
   const { run, events, steps, jobs } = detail;
   const ended = run.ended_at !== null;
   const groups = groupSteps(steps, ended);

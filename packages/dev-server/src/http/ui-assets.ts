@@ -11,7 +11,7 @@ import type { Context, Hono } from "hono";
  * dev`) needs no build step and nothing from the network.
  */
 
-const UI_DIR = fileURLToPath(new URL("../ui/", import.meta.url));
+const UI_DIR = fileURLToPath(new URL("../../ui/", import.meta.url));
 
 /** The client's routes: a reload or a shared link there gets the shell, which routes itself. */
 export const UI_ROUTES = [

@@ -1,0 +1,107 @@
+import type { Context, Hono } from "hono";
+import type { Engine } from "../engine/engine";
+import type { Store } from "../store/store";
+import type { RunRecord } from "../types";
+import { dateQuery, HttpError, limitQuery, ulidParam, ulidQuery } from "./request";
+import {
+  type AppFunctionsJson,
+  appJson,
+  type EventJson,
+  eventJson,
+  type JobJson,
+  type RunJson,
+  runJson,
+  type TimelineJson,
+  timelineStepJson,
+  type V1Answer,
+  v1Answer,
+} from "./wire";
+
+/**
+ * The REST API v1 (`/v1/`), in Inngest's shapes: events, runs (with their timeline and queued
+ * jobs, and cancelling), and an app's functions. Every answer is `{data, metadata}`; lists are
+ * newest first, paged by `limit` and a ULID `cursor`.
+ */
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1000;
+
+export function registerRestV1(app: Hono, deps: { engine: Engine; store: Store }): void {
+  const { engine, store } = deps;
+
+  app.get("/v1/events", async (c) => {
+    const events = await store.listEvents({
+      name: c.req.query("name") || undefined,
+      limit: limitQuery(c, DEFAULT_PAGE, MAX_PAGE),
+      cursor: ulidQuery(c, "cursor"),
+      receivedAfter: dateQuery(c, "received_after"),
+      receivedBefore: dateQuery(c, "received_before"),
+    });
+    return c.json<V1Answer<EventJson[]>>(v1Answer(events.map(eventJson)));
+  });
+
+  app.get("/v1/events/:id", async (c) => {
+    const event = await store.getEvent(ulidParam(c, "event"));
+    if (!event) throw new HttpError(404, `event ${c.req.param("id")} not found`);
+    return c.json<V1Answer<EventJson>>(v1Answer(eventJson(event)));
+  });
+
+  app.get("/v1/events/:id/runs", async (c) => {
+    const id = ulidParam(c, "event");
+    if (!(await store.getEvent(id))) throw new HttpError(404, `event ${id} not found`);
+    const runs = await store.listRunsByEvent(id);
+    return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(runJson)));
+  });
+
+  app.get("/v1/runs", async (c) => {
+    const runs = await store.listRuns({
+      status: c.req.query("status") || undefined,
+      functionSlug: c.req.query("function_id") || undefined,
+      limit: limitQuery(c, DEFAULT_PAGE, MAX_PAGE),
+      cursor: ulidQuery(c, "cursor"),
+    });
+    return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(runJson)));
+  });
+
+  app.get("/v1/runs/:id", async (c) =>
+    c.json<V1Answer<RunJson>>(v1Answer(runJson(await findRun(c)))),
+  );
+
+  app.delete("/v1/runs/:id", async (c) => {
+    const run = await engine.cancel(ulidParam(c, "run"));
+    if (!run) throw new HttpError(404, `run ${c.req.param("id")} not found`);
+    return c.json<V1Answer<RunJson>>(v1Answer(runJson(run)));
+  });
+
+  app.get("/v1/runs/:id/timeline", async (c) => {
+    const run = await findRun(c);
+    const entries = await store.timeline(run.runId);
+    return c.json<V1Answer<TimelineJson>>(
+      v1Answer({ run: runJson(run), steps: entries.map(timelineStepJson) }),
+    );
+  });
+
+  app.get("/v1/runs/:id/jobs", async (c) => {
+    const run = await findRun(c);
+    return c.json<V1Answer<JobJson[]>>(v1Answer(await store.queueOfRun(run.runId)));
+  });
+
+  app.get("/v1/apps/:appName/functions", async (c) => {
+    const name = c.req.param("appName");
+    const record = (await store.listApps()).find((candidate) => candidate.appId === name);
+    if (!record) throw new HttpError(404, `app ${name} not found`);
+    const functions = engine.functionList().filter((fn) => fn.appUrl === record.url);
+    return c.json<V1Answer<AppFunctionsJson>>(
+      v1Answer({
+        ...appJson(record),
+        functions: functions.map((fn) => ({ id: fn.slug, slug: fn.slug, name: fn.name })),
+      }),
+    );
+  });
+
+  async function findRun(c: Context): Promise<RunRecord> {
+    const run = await store.getRun(ulidParam(c, "run"));
+    if (!run) throw new HttpError(404, `run ${c.req.param("id")} not found`);
+    return run;
+  }
+}
