@@ -9,6 +9,7 @@ import {
   startDevServer,
 } from "./server";
 import { signingKeyProblem } from "./signing";
+import type { AppRecord } from "./types";
 
 const USAGE = `Usage: inngest-dev-server [options]
 
@@ -133,6 +134,8 @@ export function banner(
   server: Pick<DevServer, "url" | "store">,
   options: DevServerOptions,
   outcomes: SyncOutcome[],
+  /** Apps known from earlier sessions that have not synced since this start. */
+  stale: AppRecord[] = [],
 ): string {
   const sdkUrls = options.sdkUrls ?? [];
   const apps = sdkUrls.length
@@ -153,6 +156,13 @@ export function banner(
     ...(options.signingKey ? ["secure (signed calls)"] : []),
     ...(options.eventKey ? ["event key required"] : []),
     `apps: ${apps}`,
+    ...(stale.length
+      ? [
+          `not synced since this start (their events start no runs, their runs wait, until they sync): ${stale
+            .map((app) => `${app.appId ?? "?"} ${app.url}`)
+            .join(", ")}`,
+        ]
+      : []),
   ].join(" | ");
 }
 
@@ -193,7 +203,10 @@ async function main(): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
-  console.log(banner(server, options, server.syncOutcomes()));
+  const stale = (await server.store.listApps()).filter(
+    (app) => !server.engine.isSynced(app.url) && !(options.sdkUrls ?? []).includes(app.url),
+  );
+  console.log(banner(server, options, server.syncOutcomes(), stale));
   const shutdown = async () => {
     await server.close();
     process.exit(0);

@@ -79,6 +79,8 @@ describe.each(drivers)("flow control across a restart on %s", (driver) => {
 
     next = await startDevServer({ port: 0, storage, testMode: true, clockStart: clock });
     const server = next;
+    // Functions of an app from before the restart start nothing until the app syncs again.
+    await server.sync(h.appUrl);
     const call = async <T>(path: string, body?: unknown): Promise<T> => {
       const response = await fetch(`${server.url}${path}`, {
         method: body === undefined ? "GET" : "POST",

@@ -53,6 +53,12 @@ export class CronScheduler {
     const changes = new Changes(item);
     changes.remove(item.id);
     if (!fn) return changes;
+    if (!this.state.isLive(fn)) {
+      // Its app has not synced since the server started: no run, the next tick stays armed.
+      const next = nextCronTick(cron, Math.max(item.dueAt, this.state.clock.now()));
+      if (next !== null) changes.add({ ...item, dueAt: next });
+      return changes;
+    }
     const scheduledAt = new Date(item.dueAt).toISOString();
     const event = makeEvent(
       {

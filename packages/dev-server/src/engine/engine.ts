@@ -8,7 +8,7 @@ import { Changes } from "./changes";
 import { Committer } from "./commit";
 import { CronScheduler } from "./cron";
 import { type EventInput, makeEvent, toWire } from "./events";
-import { Executor, type RetryPolicy } from "./executor";
+import { Executor, notSyncedMessage, type RetryPolicy } from "./executor";
 import { Runner } from "./runner";
 import { EngineState, type Logger } from "./state";
 
@@ -154,12 +154,37 @@ export class Engine {
     return this.state.functions.get(slug);
   }
 
-  /** Replaces an app's functions (after a sync): options parsed here, cron triggers re-armed. */
+  /**
+   * Replaces an app's functions (after a sync): options parsed here, cron triggers re-armed. The
+   * app is live from now on: its functions start runs, and calls of its runs that waited for it
+   * (runs of an earlier session) are due at once.
+   */
   async setAppFunctions(appUrl: string, functions: StoredFunction[]): Promise<void> {
-    const registry = this.state.functions;
+    const { state } = this;
+    const registry = state.functions;
     for (const [slug, fn] of registry) if (fn.appUrl === appUrl) registry.delete(slug);
     for (const fn of functions) registry.set(fn.slug, withOptions(fn));
+    const wasLive = state.syncedApps.has(appUrl);
+    state.syncedApps.add(appUrl);
     await this.committer.commit(this.cron.schedule());
+    if (!wasLive) this.wakeCallsOf(appUrl);
+  }
+
+  /** Whether the app at `url` has synced since this process started. */
+  isSynced(url: string): boolean {
+    return this.state.syncedApps.has(url);
+  }
+
+  private wakeCallsOf(appUrl: string): void {
+    const { state } = this;
+    const waiting = notSyncedMessage(appUrl);
+    const now = state.clock.now();
+    for (const item of [...state.queue.values()]) {
+      if (item.kind === "call" && item.data.lastError === waiting && item.dueAt > now) {
+        state.queue.put({ ...item, dueAt: now });
+      }
+    }
+    this.pump();
   }
 
   // ---------------------------------------------------------------- events and runs

@@ -72,6 +72,12 @@ export class Executor {
         lastError: `function ${run.functionSlug} is not registered (sync its app)`,
       });
     }
+    if (!this.state.isLive(fn)) {
+      // An unfinished run of an earlier session: it resumes when its app syncs (see `Engine`).
+      return this.reschedule(item, this.clock.now() + UNREACHABLE_MAX_DELAY_MS, {
+        lastError: notSyncedMessage(fn.appUrl),
+      });
+    }
     const timeouts = this.armTimeouts(run, fn);
     const prepared = this.prepare(run, fn, item);
     const startedAt = this.clock.now();
@@ -456,6 +462,11 @@ export class Executor {
     }
     return Math.min(this.retry.baseMs * 2 ** attempt, this.retry.maxMs);
   }
+}
+
+/** Why a call waits for its app's sync; also how the engine finds those calls when it syncs. */
+export function notSyncedMessage(appUrl: string): string {
+  return `its app ${appUrl} has not synced since the dev server started; the run resumes when it does`;
 }
 
 function toError(body: unknown, fallback: string): JsonObject {

@@ -44,12 +44,14 @@ export class Runner {
       const target = (event.data._inngest as JsonObject | undefined)?.fn_id;
       if (typeof target === "string") {
         const fn = this.state.functions.get(target);
-        if (fn) this.startRun(fn, [event], changes, null);
+        if (fn && this.state.isLive(fn)) this.startRun(fn, [event], changes, null);
         return;
       }
     }
 
     for (const fn of this.state.functions.values()) {
+      // An app from an earlier session that has not synced since: it may not be running at all.
+      if (!this.state.isLive(fn)) continue;
       const triggered = fn.options.eventTriggers.some(
         (trigger) =>
           eventNameMatches(trigger.event, event.name) &&

@@ -37,6 +37,11 @@ export class EngineState {
   readonly slots = new ConcurrencySlotTable();
   /** Runs whose in-flight discovery went stale (their state changed meanwhile): one more follows. */
   readonly rediscover = new Set<string>();
+  /**
+   * Apps (serve URLs) synced since this process started. Functions of other apps, registered in
+   * an earlier session, start no runs, and their runs' calls wait, until their app syncs again.
+   */
+  readonly syncedApps = new Set<string>();
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -76,6 +81,11 @@ export class EngineState {
   activeRun(runId: string): ActiveRun | null {
     const run = this.runs.get(runId);
     return run ? { ...run } : null;
+  }
+
+  /** Whether `fn`'s app has synced since this process started (see `syncedApps`). */
+  isLive(fn: FunctionRecord): boolean {
+    return this.syncedApps.has(fn.appUrl);
   }
 
   isBusy(id: string): boolean {

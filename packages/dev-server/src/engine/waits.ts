@@ -102,8 +102,11 @@ export function startInvoke(
     output: { function_id: target },
     error: null,
   });
-  if (!state.functions.has(target)) {
-    const message = `could not invoke ${target}: no such function is registered`;
+  const targetFn = state.functions.get(target);
+  if (!targetFn || !state.isLive(targetFn)) {
+    const message = targetFn
+      ? `could not invoke ${target}: its app (${targetFn.appUrl}) has not synced since the dev server started`
+      : `could not invoke ${target}: no such function is registered`;
     changes.add({
       id: resumeId(run.runId, op.id),
       kind: "resume",

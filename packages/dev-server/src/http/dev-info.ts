@@ -33,6 +33,7 @@ export function registerDevInfo(
       data: (await store.listApps()).map((record) => ({
         ...appJson(record),
         functions: functions.filter((fn) => fn.appUrl === record.url).map((fn) => fn.slug),
+        synced_since_start: engine.isSynced(record.url),
       })),
     });
   });

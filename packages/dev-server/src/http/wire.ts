@@ -172,6 +172,11 @@ export function appJson(record: AppRecord): AppJson {
 /** `GET /api/apps`: each app with the slugs of its functions. */
 export interface AppListJson extends AppJson {
   functions: string[];
+  /**
+   * False for an app known from an earlier session that has not synced since this server
+   * started: its functions start no runs, and its unfinished runs wait, until it syncs again.
+   */
+  synced_since_start: boolean;
 }
 
 /** `GET /api/functions`. */

@@ -124,10 +124,16 @@ function AppCard({
             <code>/api/inngest</code>)? Fix it and press Re-sync.
           </p>
         </div>
-      ) : (
+      ) : app.synced_since_start ? (
         <p class="ok-text" data-testid="app-ok">
           Synced
         </p>
+      ) : (
+        <div class="hint" data-testid="app-stale">
+          <strong>Not synced since the dev server started.</strong> Known from an earlier session:
+          its events start no runs, and its unfinished runs wait, until it syncs again (start the
+          app, or press Re-sync).
+        </div>
       )}
       {result && !result.ok && result.error !== app.error ? (
         <ErrorBanner message={result.error ?? "sync failed"} testId="resync-error" />
