@@ -23,7 +23,7 @@ function ulidBytes(id: string): Buffer {
 
 async function post(
   url: string,
-  body: string,
+  body: string | Uint8Array,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; json: { ids: string[]; status: number; error?: string } }> {
   const response = await fetch(url, { method: "POST", body, headers });
@@ -113,7 +113,15 @@ describe("POST /e/:key against the real SDK's send()", () => {
   });
 
   const big = "x".repeat(600 * 1024);
-  const bad: [string, string, number, RegExp][] = [
+  const prefix = new TextEncoder().encode('[{"name":"t/utf8","data":{"s":"caf');
+  const notUtf8 = new Uint8Array([...prefix, 0xe9, ...new TextEncoder().encode('"}}]')]);
+  const bad: [string, string | Uint8Array, number, RegExp][] = [
+    [
+      "a body that is not UTF-8 (a Latin-1 é)",
+      notUtf8,
+      400,
+      new RegExp(`not valid UTF-8: the sequence at byte offset ${prefix.length} \\(0xe9\\)`),
+    ],
     ["malformed JSON", '[{"name": "t/a"', 400, /malformed JSON/],
     [
       "a missing name",

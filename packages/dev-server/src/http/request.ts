@@ -2,6 +2,7 @@ import type { Context, Hono } from "hono";
 import type { Logger } from "../engine/state";
 import { isUlid } from "../event-ids";
 import type { JsonObject } from "../types";
+import { invalidUtf8Offset } from "./utf8";
 import type { ErrorJson } from "./wire";
 
 /**
@@ -39,10 +40,23 @@ export async function readText(request: Request, limit: number): Promise<string>
   const length = Number(request.headers.get("content-length"));
   if (length > limit)
     throw new HttpError(413, `request body is ${length} bytes, over the ${limit} byte limit`);
-  const text = await request.text();
-  if (text.length > limit) throw new HttpError(413, `request body is over the ${limit} byte limit`);
-  return text;
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.length > limit)
+    throw new HttpError(413, `request body is over the ${limit} byte limit`);
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // Refused, not stored with replacement characters: what was sent is not what would be kept.
+    const offset = invalidUtf8Offset(bytes);
+    const byte = (bytes[offset] ?? 0).toString(16).padStart(2, "0");
+    throw new HttpError(
+      400,
+      `the body is not valid UTF-8: the sequence at byte offset ${offset} (0x${byte}) is invalid`,
+    );
+  }
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A JSON object body; an empty body is `{}`. */
 export async function readObject(c: Context): Promise<JsonObject> {
