@@ -7,7 +7,6 @@ export default defineConfig({
     // The step-call test serves the real functions in dev mode under this app id.
     env: {
       INNGEST_DEV: "1",
-      INNGEST_APP_ID: "bench-test",
       PGLITE_DATA_DIR: "memory://",
       DATABASE_URL: "",
     },

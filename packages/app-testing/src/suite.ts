@@ -14,7 +14,7 @@ import {
 } from "@repo/db";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { type DevServer, startDevServer } from "@repo/dev-server";
-import { functions } from "@repo/functions";
+import { createFunctions, createInngestClient } from "@repo/functions";
 import { flows, signWebhook, testIds, WEBHOOK_SIGNATURE_HEADER } from "@repo/handlers";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,6 +42,16 @@ interface AppRunJson extends RunJson {
 
 const ENDED = ["Completed", "Failed", "Cancelled", "Skipped"];
 const WEBHOOK_SECRET = "app-suite-webhook-secret";
+
+/** The functions every app serves, as an app creates them (the suite only reads their configs). */
+const functions = Object.values(
+  createFunctions({
+    inngest: createInngestClient({ appId: "app-suite" }),
+    db: () => {
+      throw new Error("the suite reads the functions' configs only");
+    },
+  }),
+);
 
 /** Function configs the SDK reports: one per function, plus one per `onFailure` handler. */
 export const expectedFunctionCount =

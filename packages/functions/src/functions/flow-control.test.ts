@@ -2,15 +2,16 @@ import { analyticsEvents, eventBatches, syncRuns, taskRuns } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
-import { processUserTask, TASKS_PER_USER } from "./process-user-task";
-import { PAGE_VIEW_BATCH, recordPageViews } from "./record-page-views";
-import { SYNC_RATE_LIMIT, syncUserData } from "./sync-user-data";
+import { TASKS_PER_USER } from "./process-user-task";
+import { PAGE_VIEW_BATCH } from "./record-page-views";
+import { SYNC_RATE_LIMIT } from "./sync-user-data";
 
 // The limits themselves are enforced by the Inngest server from each function's registered
 // config; these tests check that config and the rows each run writes. The dev server's suites
 // check the limits at work.
 describe.each(drivers)("flow-control functions on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { processUserTask, recordPageViews, syncUserData } = database.functions;
 
   it("process-user-task is limited per user and records its work's start and end", async () => {
     expect(processUserTask.opts.concurrency).toEqual({

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/tes
 import { type DevServer, startDevServer } from "@repo/dev-server";
 import { serve } from "inngest/node";
 import { afterAll, beforeAll } from "vitest";
-import { configureDatabase, functions, inngest } from "../../src";
+import { createFunctions, createInngestClient, type FunctionsClient } from "../../src";
 
 /**
  * End-to-end support: the real `functions` array served by `inngest/node` on node:http, driven by
@@ -87,6 +87,8 @@ export interface OutgoingEvent {
 export interface Stack {
   /** The functions' database (the same one they write to). */
   readonly db: Database;
+  /** The functions' client (its app id names their slugs; it sends to this dev server). */
+  readonly inngest: FunctionsClient;
   readonly server: DevServer;
   /** The slug the server knows a function by: the app id, then the function's id. */
   slug(functionId: string): string;
@@ -112,19 +114,31 @@ export interface Stack {
   waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T>;
 }
 
+/** The app id the served functions register under. */
+export const STACK_APP_ID = "functions-e2e";
+
 /**
- * A database, dev server and app of the enclosing `describe`'s own. The database is configured as
- * the functions' database, and INNGEST_DEV points the functions' client at this dev server.
+ * A database, dev server and app of the enclosing `describe`'s own. The functions are created with
+ * the database, and INNGEST_DEV points the functions' client at this dev server.
  */
 export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
   let database: TestDatabase | undefined;
   let server: DevServer | undefined;
   let app: Server | undefined;
   const previousEnv = Object.fromEntries(CLIENT_URL_VARS.map((name) => [name, process.env[name]]));
+  const inngest = createInngestClient({ appId: STACK_APP_ID });
+  const functions = Object.values(
+    createFunctions({
+      inngest,
+      db: () => {
+        if (!database) throw new Error("the stack's database is not ready");
+        return database.db;
+      },
+    }),
+  );
 
   beforeAll(async () => {
     database = await createTestDatabase(driver);
-    configureDatabase(database);
     server = await startDevServer({
       port: 0,
       storage: "memory://",
@@ -199,6 +213,7 @@ export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
     get server() {
       return ready().server;
     },
+    inngest,
     slug: (functionId) => `${inngest.id}-${functionId}`,
     async send(event) {
       const { ids } = await request<{ ids: string[] }>("POST", "/e/test-key", event);
