@@ -6,6 +6,7 @@ const config: NextConfig = {
   // The workspace packages are TypeScript source: Next compiles them with the app.
   transpilePackages: [
     "@repo/app-runtime",
+    "@repo/contracts",
     "@repo/db",
     "@repo/functions",
     "@repo/handlers",

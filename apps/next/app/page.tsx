@@ -1,4 +1,4 @@
-import { flows } from "@repo/handlers/flows";
+import { flows } from "@repo/contracts/flows";
 import { flowLinkAttributes } from "@repo/ui/markup";
 
 export default function Home() {

@@ -1,4 +1,4 @@
-import type { Flow, FlowField, FlowForm } from "@repo/handlers/flows";
+import type { Flow, FlowField, FlowForm } from "@repo/contracts/flows";
 import {
   eventIdsAttributes,
   fieldAttributes,

@@ -4,6 +4,7 @@ import {
   createFunctions,
   createInngestClient,
   type FunctionsClient,
+  flowResultsReaders,
 } from "@repo/functions";
 import { createRequestHandlers, type RequestHandlers } from "@repo/handlers";
 import { type AppDatabase, createAppDatabase } from "./database";
@@ -92,6 +93,7 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
     inngest,
     getDatabase,
     webhookSecret: env.WEBHOOK_SECRET,
+    results: flowResultsReaders,
     logger,
   });
   const eventRuns = createRunsProxy({

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { flows, testIds } from "@repo/contracts/flows";
 import {
   analyticsEvents,
   createDatabase,
@@ -15,7 +16,7 @@ import {
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { type DevServer, startDevServer } from "@repo/dev-server";
 import { createFunctions, createInngestClient } from "@repo/functions";
-import { flows, signWebhook, testIds, WEBHOOK_SIGNATURE_HEADER } from "@repo/handlers";
+import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from "@repo/handlers";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppProcess, childEnv, freePort, spawnApp, waitFor } from "./app-process";

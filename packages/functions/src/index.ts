@@ -17,6 +17,7 @@ export { createInngestClient, type FunctionsClient, type InngestClientOptions } 
 export type { DatabaseSource, FunctionContext } from "./context";
 export * from "./events";
 export { transformRecords, validateRecords } from "./pipeline";
+export { type FlowResults, type FlowResultsReader, flowResultsReaders } from "./results";
 export { interpretWebhook } from "./webhooks";
 
 export interface CreateFunctionsOptions {

@@ -1,5 +1,6 @@
+import { taskCreatedData } from "@repo/contracts/events";
 import { webhookLog } from "@repo/db";
-import { taskCreatedData } from "@repo/functions";
+import { flowResultsReaders } from "@repo/functions";
 import { describe, expect, it } from "vitest";
 import { createRequestHandlers, signWebhook } from "../src/index";
 import {
@@ -547,6 +548,7 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
         const handlers = createRequestHandlers({
           inngest: testInngestClient(fake),
           getDatabase: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432")),
+          results: flowResultsReaders,
           webhookSecret: WEBHOOK_SECRET,
           logger: { error: (...args: unknown[]) => void logged.push(args) },
         });

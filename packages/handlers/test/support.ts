@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Database, webhookLog } from "@repo/db";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
+import { flowResultsReaders } from "@repo/functions";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createRequestHandlers, type RequestHandlers } from "../src/index";
@@ -123,7 +124,12 @@ export function useHandlers(driver: (typeof drivers)[number]): HandlerHarness {
     inngest = await startFakeInngest();
     failingInngest = await startFakeInngest({ failing: true });
     const db = database.db;
-    const common = { getDatabase: async () => db, webhookSecret: WEBHOOK_SECRET, logger };
+    const common = {
+      getDatabase: async () => db,
+      webhookSecret: WEBHOOK_SECRET,
+      logger,
+      results: flowResultsReaders,
+    };
     handlers = createRequestHandlers({ ...common, inngest: testInngestClient(inngest) });
     failingHandlers = createRequestHandlers({
       ...common,

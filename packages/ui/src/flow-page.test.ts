@@ -1,4 +1,4 @@
-import { type Flow, findFlow, testIds } from "@repo/handlers/flows";
+import { type Flow, findFlow, testIds } from "@repo/contracts/flows";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { attachFlowPages } from "./flow-page";
 import {

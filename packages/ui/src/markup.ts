@@ -1,4 +1,4 @@
-import { type Flow, type FlowField, type FlowForm, testIds } from "@repo/handlers/flows";
+import { type Flow, type FlowField, type FlowForm, testIds } from "@repo/contracts/flows";
 
 /**
  * The markup contract between the pages each framework renders (JSX in Next and Remix, .astro in

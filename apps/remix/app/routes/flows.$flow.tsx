@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { findFlow } from "@repo/handlers/flows";
+import { findFlow } from "@repo/contracts/flows";
 import { FlowPage } from "../components/flow-page";
 
 export function loader({ params }: LoaderFunctionArgs) {

@@ -1,6 +1,8 @@
-import { profiles, users } from "@repo/db";
+import { type Database, profiles, users } from "@repo/db";
+import { eq } from "drizzle-orm";
 import type { FunctionContext } from "../context";
 import { userSignup } from "../events";
+import { first } from "../rows";
 
 /** Fan-out, 2 of 3 on `app/user.signup`: the user and their profile, created once. */
 export function defineCreateProfile({ inngest, database }: FunctionContext) {
@@ -27,4 +29,13 @@ export function defineCreateProfile({ inngest, database }: FunctionContext) {
       return profile;
     },
   );
+}
+
+/** What create-profile wrote for a user: the user and the profile (null until it ran). */
+export async function readProfile(db: Database, userId: string) {
+  const [user, profile] = await Promise.all([
+    db.select().from(users).where(eq(users.id, userId)).then(first),
+    db.select().from(profiles).where(eq(profiles.userId, userId)).then(first),
+  ]);
+  return { user, profile };
 }

@@ -1,3 +1,5 @@
+import { type Database, reports } from "@repo/db";
+import { desc } from "drizzle-orm";
 import { cron } from "inngest";
 import type { FunctionContext } from "../context";
 import { aggregateActivity, reportPeriod, storeReport } from "../reports";
@@ -25,4 +27,16 @@ export function defineDailyReport({ inngest, database }: FunctionContext) {
       return { ...stored, stats };
     },
   );
+}
+
+const LATEST_REPORTS = 10;
+
+/** The latest reports daily-report stored, newest first. */
+export async function readReports(db: Database) {
+  const latest = await db
+    .select()
+    .from(reports)
+    .orderBy(desc(reports.reportDate))
+    .limit(LATEST_REPORTS);
+  return { reports: latest };
 }

@@ -1,8 +1,10 @@
-import { datasetRecords, datasets, emailOutbox } from "@repo/db";
+import { type Database, datasetRecords, datasets, emailOutbox } from "@repo/db";
+import { asc, eq } from "drizzle-orm";
 import { NonRetriableError } from "inngest";
 import type { FunctionContext } from "../context";
 import { dataUploaded } from "../events";
 import { transformRecords, validateRecords } from "../pipeline";
+import { first } from "../rows";
 
 /** validate → transform → store → notify, each a durable step; bad data fails without retries. */
 export function defineDataPipeline({ inngest, database }: FunctionContext) {
@@ -76,4 +78,22 @@ export function defineDataPipeline({ inngest, database }: FunctionContext) {
       return { datasetId, ...stored };
     },
   );
+}
+
+/** What data-pipeline wrote for a dataset: the dataset, its stored records, its notification. */
+export async function readPipeline(db: Database, datasetId: string) {
+  const [dataset, records, emails] = await Promise.all([
+    db.select().from(datasets).where(eq(datasets.id, datasetId)).then(first),
+    db
+      .select()
+      .from(datasetRecords)
+      .where(eq(datasetRecords.datasetId, datasetId))
+      .orderBy(asc(datasetRecords.rowIndex)),
+    db
+      .select()
+      .from(emailOutbox)
+      .where(eq(emailOutbox.dedupeKey, `dataset-stored:${datasetId}`))
+      .orderBy(asc(emailOutbox.id)),
+  ]);
+  return { dataset, records, emails };
 }

@@ -1,4 +1,5 @@
-import { functionFailures, jobAttempts } from "@repo/db";
+import { type Database, functionFailures, jobAttempts } from "@repo/db";
+import { and, asc, eq } from "drizzle-orm";
 import type { FunctionContext } from "../context";
 import { jobRequested } from "../events";
 
@@ -64,4 +65,23 @@ export function defineFlakyJob({ inngest, database }: FunctionContext) {
       return result;
     },
   );
+}
+
+/** What flaky-job recorded for a job: every attempt, and the failure once retries ran out. */
+export async function readRetries(db: Database, jobId: string) {
+  const [attempts, failures] = await Promise.all([
+    db
+      .select()
+      .from(jobAttempts)
+      .where(eq(jobAttempts.jobId, jobId))
+      .orderBy(asc(jobAttempts.attempt)),
+    db
+      .select()
+      .from(functionFailures)
+      .where(
+        and(eq(functionFailures.functionId, "flaky-job"), eq(functionFailures.subjectId, jobId)),
+      )
+      .orderBy(asc(functionFailures.failedAt), asc(functionFailures.id)),
+  ]);
+  return { attempts, failures };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { taskRuns } from "@repo/db";
-import { eq } from "drizzle-orm";
+import { type Database, taskRuns } from "@repo/db";
+import { asc, eq } from "drizzle-orm";
 import type { FunctionContext } from "../context";
 import { taskCreated } from "../events";
 
@@ -46,4 +46,14 @@ export function defineProcessUserTask({ inngest, database }: FunctionContext) {
       return { taskId, ...interval };
     },
   );
+}
+
+/** The recorded start and end of each of a user's tasks, in start order. */
+export async function readTasks(db: Database, userId: string) {
+  const tasks = await db
+    .select()
+    .from(taskRuns)
+    .where(eq(taskRuns.userId, userId))
+    .orderBy(asc(taskRuns.startedAt), asc(taskRuns.id));
+  return { tasks };
 }

@@ -1,8 +1,9 @@
-import { webhookLog } from "@repo/db";
+import { type Database, webhookLog } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { NonRetriableError } from "inngest";
 import type { FunctionContext } from "../context";
 import { webhookReceived } from "../events";
+import { first } from "../rows";
 import { interpretWebhook } from "../webhooks";
 
 /**
@@ -66,4 +67,17 @@ export function defineProcessWebhook({ inngest, database }: FunctionContext) {
       return { logId, status: "processed" as const, result: outcome.result };
     },
   );
+}
+
+/** webhook_log ids are PostgreSQL `integer`s: anything else cannot name a row. */
+export function webhookLogIdProblem(key: string): string | undefined {
+  const logId = /^[1-9][0-9]{0,9}$/.test(key) ? Number(key) : Number.NaN;
+  if (logId <= 2_147_483_647) return undefined;
+  return `key must be a webhook log id (a positive whole number), got "${key}"`;
+}
+
+/** The log row process-webhook works from and marks (null for an unknown id). */
+export async function readWebhook(db: Database, logId: number) {
+  const webhook = await db.select().from(webhookLog).where(eq(webhookLog.id, logId)).then(first);
+  return { webhook };
 }

@@ -1,6 +1,9 @@
+import { approvalRequests, type Database } from "@repo/db";
+import { eq } from "drizzle-orm";
 import { recordApprovalRequest, recordDecision } from "../approvals";
 import type { FunctionContext } from "../context";
 import { approvalDecided, approvalRequested } from "../events";
+import { first } from "../rows";
 
 /**
  * Human in the loop: store the request, then wait (durably, holding no resources) for the matching
@@ -28,4 +31,14 @@ export function defineRequestApproval({ inngest, database }: FunctionContext) {
       return { requestId, status, decidedBy: decision?.data.decidedBy ?? null };
     },
   );
+}
+
+/** The request request-approval stored and ended (null for an unknown id). */
+export async function readApproval(db: Database, requestId: string) {
+  const request = await db
+    .select()
+    .from(approvalRequests)
+    .where(eq(approvalRequests.id, requestId))
+    .then(first);
+  return { request };
 }

@@ -1,4 +1,5 @@
-import { emailOutbox } from "@repo/db";
+import { type Database, emailOutbox } from "@repo/db";
+import { asc, eq } from "drizzle-orm";
 import type { FunctionContext } from "../context";
 import { userSignup } from "../events";
 
@@ -26,4 +27,14 @@ export function defineSendWelcomeEmail({ inngest, database }: FunctionContext) {
       return email_;
     },
   );
+}
+
+/** What send-welcome-email wrote for a user: its outbox row (at most one). */
+export async function readWelcomeEmails(db: Database, userId: string) {
+  const emails = await db
+    .select()
+    .from(emailOutbox)
+    .where(eq(emailOutbox.dedupeKey, `welcome:${userId}`))
+    .orderBy(asc(emailOutbox.id));
+  return { emails };
 }

@@ -1,4 +1,5 @@
-import { syncRuns } from "@repo/db";
+import { type Database, syncRuns } from "@repo/db";
+import { asc, eq } from "drizzle-orm";
 import type { FunctionContext } from "../context";
 import { userSyncRequested } from "../events";
 
@@ -31,4 +32,14 @@ export function defineSyncUserData({ inngest, database }: FunctionContext) {
       return { userId, ...synced };
     },
   );
+}
+
+/** The runs of a user's syncs that did start (past the rate limit, none). */
+export async function readSyncs(db: Database, userId: string) {
+  const syncs = await db
+    .select()
+    .from(syncRuns)
+    .where(eq(syncRuns.userId, userId))
+    .orderBy(asc(syncRuns.ranAt), asc(syncRuns.id));
+  return { syncs };
 }

@@ -1,4 +1,5 @@
-import { analyticsEvents } from "@repo/db";
+import { analyticsEvents, type Database } from "@repo/db";
+import { and, asc, eq } from "drizzle-orm";
 import type { FunctionContext } from "../context";
 import { userSignup } from "../events";
 
@@ -26,4 +27,14 @@ export function defineTrackAnalytics({ inngest, database }: FunctionContext) {
       return tracked;
     },
   );
+}
+
+/** What track-analytics wrote for a user: its `user.signed_up` event (at most one). */
+export async function readSignupAnalytics(db: Database, userId: string) {
+  const analytics = await db
+    .select()
+    .from(analyticsEvents)
+    .where(and(eq(analyticsEvents.userId, userId), eq(analyticsEvents.name, "user.signed_up")))
+    .orderBy(asc(analyticsEvents.id));
+  return { analytics };
 }
