@@ -1,8 +1,8 @@
+import { type FakeInngest, restRun, startFakeInngest } from "@repo/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppDatabase, createAppDatabase } from "../src/database";
 import { loadAppEnv } from "../src/env";
 import { type AppRuntime, createAppRuntime } from "../src/runtime";
-import { type FakeInngest, restRun, startFakeInngest } from "./fake-inngest";
 
 describe("createAppRuntime", () => {
   let fake: FakeInngest;

@@ -17,6 +17,7 @@ import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/tes
 import { type DevServer, startDevServer } from "@repo/dev-server";
 import { createFunctions, createInngestClient } from "@repo/functions";
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from "@repo/handlers";
+import { createRestClient, type RunJson } from "@repo/test-utils";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppProcess, childEnv, freePort, spawnApp, waitFor } from "./app-process";
@@ -29,13 +30,6 @@ import { type AppProcess, childEnv, freePort, spawnApp, waitFor } from "./app-pr
  * with every function, sync, `hello-world` and the signup fan-out run to completion through the
  * app, the shared routes and pages mounted, the env checked and the migrations applied at start.
  */
-
-interface RunJson {
-  run_id: string;
-  function_id: string;
-  status: string;
-  output: unknown;
-}
 
 interface AppRunJson extends RunJson {
   function: string | null;
@@ -183,18 +177,13 @@ export function describeAppSuite(options: AppSuiteOptions): void {
         waitFor(
           `${count} run(s) of event ${eventId} to end`,
           async () => {
-            const response = await fetch(`${devServer.url}/v1/events/${eventId}/runs`);
-            const { data } = await json<{ data: RunJson[] }>(response);
+            const rest = createRestClient(devServer.url);
+            const data: RunJson[] = await rest.eventRuns(eventId);
             if (data.length >= count && data.every((run) => ENDED.includes(run.status))) {
               return data;
             }
             // The virtual clock moves only when told: sleeps end when the test says so.
-            if (advanceClock) {
-              await fetch(`${devServer.url}/test/clock/advance`, {
-                method: "POST",
-                body: JSON.stringify({ ms: 1000 }),
-              });
-            }
+            if (advanceClock) await rest.test.advance(1000);
             return undefined;
           },
           { app, timeoutMs, intervalMs: 200 },

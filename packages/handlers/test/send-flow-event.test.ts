@@ -303,7 +303,7 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
   const h = useHandlers(driver);
 
   /** What the fake event API accepted, without the `ts` the SDK adds. */
-  const sent = () => h.inngest.received.map(({ name, data }) => ({ name, data }));
+  const sent = () => h.inngest.events.map(({ name, data }) => ({ name, data }));
 
   async function submit(path: string, body: unknown) {
     return readJsonResponse(await h.handlers.handle(postJson(path, body)));
@@ -525,7 +525,7 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
 
       expect(response.status).toBe(202);
       expect(await webhookLogCount(h.db)).toBe(1);
-      expect(h.inngest.received).toHaveLength(1);
+      expect(h.inngest.events).toHaveLength(1);
     });
   });
 

@@ -1,7 +1,7 @@
 import { findFlow, flows } from "@repo/contracts/flows";
-import { FlowPage } from "@/components/flow-page";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
+import { FlowPage } from "@/components/flow-page";
 
 interface Props {
   params: Promise<{ flow: string }>;
