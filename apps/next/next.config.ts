@@ -13,7 +13,9 @@ const config: NextConfig = {
     "@repo/ui",
   ],
   // PGlite loads its WebAssembly and data files next to its own module: kept out of the bundle.
-  serverExternalPackages: ["@electric-sql/pglite"],
+  // The Inngest SDK (and the OpenTelemetry packages it imports) is plain Node code: loaded from
+  // node_modules rather than compiled, which saves `next dev` most of its first compile.
+  serverExternalPackages: ["@electric-sql/pglite", "inngest"],
 };
 
 export default config;
