@@ -6,16 +6,19 @@ const startModule = fileURLToPath(new URL("./src/start.ts", import.meta.url));
 
 /**
  * @astrojs/node loads pages on their first request; the app's start (env check, migrations) must
- * run before that. Dev: the dev server loads src/start.ts as it starts. Build: src/start.ts becomes
- * dist/server/start.mjs, which the start script preloads (`node --import`) before the server.
+ * run before that. Dev: the dev server loads src/start.ts once it listens (not before: waiting
+ * for it held `astro dev`'s "ready" back by seconds, and the Inngest sync with it). Build:
+ * src/start.ts becomes dist/server/start.mjs, which the start script preloads (`node --import`).
  * @returns {import("astro").AstroIntegration}
  */
 function appStart() {
   return {
     name: "app-start",
     hooks: {
-      "astro:server:setup": async ({ server }) => {
-        await server.ssrLoadModule(startModule);
+      "astro:server:setup": ({ server }) => {
+        server.httpServer?.once("listening", () => {
+          void server.ssrLoadModule(startModule);
+        });
       },
       "astro:build:setup": ({ vite, target }) => {
         if (target !== "server") return;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { test as base, expect, type Locator, type Page, type TestInfo } from "@playwright/test";
-import { type FlowId, flows, testIds } from "@repo/handlers/flows";
+import { type FlowId, flows, testIds } from "@repo/contracts/flows";
 import { APPS, DEV_SERVER_URL } from "./env";
 
 /**

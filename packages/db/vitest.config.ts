@@ -1,11 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { preset } from "@repo/test-utils/vitest";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
-    testTimeout: 120_000,
-    // Function logs are printed for failing tests only.
-    silent: "passed-only",
-    hookTimeout: 180_000,
-  },
-});
+export default preset;

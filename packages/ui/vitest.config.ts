@@ -1,10 +1,7 @@
-import { defineConfig } from "vitest/config";
+import { preset } from "@repo/test-utils/vitest";
+import { mergeConfig } from "vitest/config";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts"],
-    // The browser module runs against a DOM: happy-dom's, with fetch stubbed per test.
-    environment: "happy-dom",
-    testTimeout: 120_000,
-  },
+export default mergeConfig(preset, {
+  // The browser module runs against a DOM: happy-dom's, with fetch stubbed per test.
+  test: { environment: "happy-dom" },
 });

@@ -1,15 +1,7 @@
-import { defineConfig } from "vitest/config";
+import { databasePreset } from "@repo/test-utils/vitest";
+import { mergeConfig } from "vitest/config";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
-    // The step-call test serves the real functions in dev mode under this app id.
-    env: {
-      INNGEST_DEV: "1",
-      INNGEST_APP_ID: "bench-test",
-      PGLITE_DATA_DIR: "memory://",
-      DATABASE_URL: "",
-    },
-  },
+export default mergeConfig(databasePreset, {
+  // The step-call test serves the real functions in dev mode.
+  test: { env: { INNGEST_DEV: "1" } },
 });

@@ -1,5 +1,5 @@
-import { flows } from "@repo/handlers/flows";
-import { flowLinkAttributes } from "@repo/ui/markup";
+import { flows } from "@repo/contracts/flows";
+import { FlowList } from "@/components/flow-page";
 
 export default function Home() {
   return (
@@ -9,14 +9,7 @@ export default function Home() {
         Each flow sends an event; Inngest runs the functions it triggers through this app&apos;s{" "}
         <code>/api/inngest</code> endpoint, and the page follows the runs and the rows they write.
       </p>
-      <ul className="flow-list">
-        {flows.map((flow) => (
-          <li key={flow.id}>
-            <a {...flowLinkAttributes(flow)}>{flow.title}</a>
-            <p>{flow.summary}</p>
-          </li>
-        ))}
-      </ul>
+      <FlowList flows={flows} />
     </main>
   );
 }

@@ -1,74 +1,59 @@
 import { createDatabase, type DatabaseHandle, migrate } from "@repo/db";
+import type { AppEnv } from "./env";
+import { findMigrationsFolder } from "./migrations";
 
 /**
- * One database per process, opened and migrated once. Kept on globalThis because Next (and Vite in
- * development) re-evaluate modules on every change: a module-level variable would open a second
- * connection pool, or fail to open a PGlite folder the first instance still holds.
+ * An app's database: opened and migrated on first use, then the same handle every time. A failure
+ * is not kept: the next use tries again, so an app whose database comes up late recovers by itself.
+ * The state lives in the returned object, nowhere else: the app decides how long it lives (one per
+ * process; see the apps' runtime modules).
  */
-
-export interface DatabaseConfig {
-  databaseUrl: string | undefined;
-  pgliteDataDir: string;
+export interface AppDatabase {
+  /** The database's location, as the environment names it (a URL, or `pglite:<folder>`). */
+  readonly key: string;
+  open(): Promise<DatabaseHandle>;
+  close(): Promise<void>;
 }
 
-interface DatabaseSlot {
-  key: string;
-  ready: Promise<DatabaseHandle>;
+export interface AppDatabaseOptions {
+  /** Where the SQL migrations are (default: the ones checked in under packages/db). */
+  migrationsFolder?: string;
 }
 
-const slotKey = Symbol.for("@repo/app-runtime/database");
-const globals = globalThis as Record<symbol, DatabaseSlot | undefined>;
-
-function keyOf(config: DatabaseConfig): string {
-  return config.databaseUrl ?? `pglite:${config.pgliteDataDir}`;
-}
-
-/**
- * Opens the database the config names, applies the migrations and hands the handle to `onReady`
- * (the functions' `configureDatabase`). Later calls get the same handle. A failure is not kept:
- * the next call tries again, so an app whose database comes up late recovers by itself.
- */
-export function openAppDatabase(
-  config: DatabaseConfig,
-  onReady: (handle: DatabaseHandle) => void,
-  options: { migrationsFolder?: string } = {},
-): Promise<DatabaseHandle> {
-  const key = keyOf(config);
-  const current = globals[slotKey];
-  if (current) {
-    if (current.key !== key) {
-      throw new Error(
-        `This process already uses the database ${current.key}; it cannot switch to ${key}`,
-      );
-    }
-    return current.ready;
-  }
-  const ready = (async () => {
-    const handle = createDatabase({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.pgliteDataDir,
-    });
+export function createAppDatabase(
+  env: Pick<AppEnv, "DATABASE_URL" | "PGLITE_DATA_DIR">,
+  options: AppDatabaseOptions = {},
+): AppDatabase {
+  let ready: Promise<DatabaseHandle> | undefined;
+  const open = async (): Promise<DatabaseHandle> => {
+    const handle = createDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR });
     try {
-      await migrate(handle, options);
+      await migrate(handle, {
+        migrationsFolder: options.migrationsFolder ?? findMigrationsFolder(),
+      });
     } catch (error) {
       await handle.close().catch(() => {});
       throw error;
     }
-    onReady(handle);
     return handle;
-  })();
-  const slot: DatabaseSlot = { key, ready };
-  globals[slotKey] = slot;
-  ready.catch(() => {
-    if (globals[slotKey] === slot) globals[slotKey] = undefined;
-  });
-  return ready;
-}
-
-/** Closes the process's database (tests, and shutdown). */
-export async function closeAppDatabase(): Promise<void> {
-  const slot = globals[slotKey];
-  globals[slotKey] = undefined;
-  const handle = await slot?.ready.catch(() => undefined);
-  await handle?.close();
+  };
+  return {
+    key: env.DATABASE_URL ?? `pglite:${env.PGLITE_DATA_DIR}`,
+    open() {
+      if (!ready) {
+        const opening = open();
+        ready = opening;
+        opening.catch(() => {
+          if (ready === opening) ready = undefined;
+        });
+      }
+      return ready;
+    },
+    async close() {
+      const closing = ready;
+      ready = undefined;
+      const handle = await closing?.catch(() => undefined);
+      await handle?.close();
+    },
+  };
 }

@@ -147,18 +147,19 @@ describe("loadAppEnv", () => {
     expect(env.inngestMode).toBe("cloud");
   });
 
-  it("hands the app id and the dev server to the SDK through process.env", () => {
+  it("hands the dev server to the SDK through process.env, and the app id to no one", () => {
     vi.stubEnv("INNGEST_APP_ID", "");
     vi.stubEnv("INNGEST_DEV", "");
     vi.stubEnv("NODE_ENV", "development");
-    loadAppEnv({ appId: "remix" });
-    expect(process.env.INNGEST_APP_ID).toBe("remix");
+    expect(loadAppEnv({ appId: "remix" }).INNGEST_APP_ID).toBe("remix");
     expect(process.env.INNGEST_DEV).toBe(DEFAULT_DEV_SERVER_URL);
+    // The app passes its id to the client it creates: nothing reads it back from the environment.
+    expect(process.env.INNGEST_APP_ID).toBe("");
   });
 
   it("leaves process.env alone when it reads another source", () => {
-    vi.stubEnv("INNGEST_APP_ID", "untouched");
+    vi.stubEnv("INNGEST_DEV", "");
     loadAppEnv({ appId: "remix", source: {} });
-    expect(process.env.INNGEST_APP_ID).toBe("untouched");
+    expect(process.env.INNGEST_DEV).toBe("");
   });
 });

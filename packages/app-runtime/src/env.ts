@@ -119,10 +119,9 @@ export interface LoadAppEnvOptions {
 }
 
 /**
- * Validates the environment and returns it typed, with defaults. It also writes INNGEST_APP_ID
- * and the dev-mode INNGEST_DEV default back into the environment, because the Inngest client of
- * @repo/functions reads them itself when it is created (and the SDK on every request): call this
- * before anything imports @repo/functions.
+ * Validates the environment and returns it typed, with defaults. In dev mode it also writes the
+ * INNGEST_DEV default back into `process.env` (when that is what it read), because the SDK reads
+ * INNGEST_DEV itself, in the client and on every request to `/api/inngest`.
  */
 export function loadAppEnv(options: LoadAppEnvOptions): AppEnv {
   const source = options.source ?? process.env;
@@ -181,9 +180,8 @@ export function loadAppEnv(options: LoadAppEnvOptions): AppEnv {
     devUrl ??
     (inngestMode === "dev" ? "http://localhost:8288" : "https://api.inngest.com");
 
-  if (!options.source || options.source === process.env) {
-    process.env.INNGEST_APP_ID = appId;
-    if (inngestDev !== undefined) process.env.INNGEST_DEV = inngestDev;
+  if ((!options.source || options.source === process.env) && inngestDev !== undefined) {
+    process.env.INNGEST_DEV = inngestDev;
   }
 
   return {

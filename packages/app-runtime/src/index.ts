@@ -1,4 +1,4 @@
-export { closeAppDatabase, type DatabaseConfig, openAppDatabase } from "./database";
+export { type AppDatabase, type AppDatabaseOptions, createAppDatabase } from "./database";
 export {
   type AppEnv,
   DEFAULT_DEV_SERVER_URL,

@@ -1,4 +1,4 @@
-import { flows } from "@repo/handlers/flows";
+import { flows } from "@repo/contracts/flows";
 
 /**
  * The runs an event started, read from the Inngest server's REST API (`GET /v1/events/:id/runs`,

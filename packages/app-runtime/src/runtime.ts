@@ -1,29 +1,37 @@
 import type { Database, DatabaseHandle } from "@repo/db";
+import {
+  type AppFunctions,
+  createFunctions,
+  createInngestClient,
+  type FunctionsClient,
+  flowResultsReaders,
+} from "@repo/functions";
 import { createRequestHandlers, type RequestHandlers } from "@repo/handlers";
-import type { Inngest } from "inngest";
-import { openAppDatabase } from "./database";
+import { type AppDatabase, createAppDatabase } from "./database";
 import type { AppEnv } from "./env";
-import { findMigrationsFolder } from "./migrations";
 import { createRunsProxy, RunsProxyError } from "./runs";
 
 export type RuntimeLogger = Pick<Console, "info" | "warn" | "error">;
 
 export interface AppRuntimeOptions {
   env: AppEnv;
-  /** `inngest` from @repo/functions, imported after the env module set INNGEST_APP_ID. */
-  inngest: Inngest.Any;
-  /** `configureDatabase` from @repo/functions: the functions write through the app's database. */
-  configureDatabase: (handle: DatabaseHandle) => void;
+  /**
+   * The app's database (default: the one the env names, opened on first use). An app whose modules
+   * are evaluated again in development passes the one it keeps for the process.
+   */
+  database?: AppDatabase;
   /** Where the REST API is read from (tests); default the global fetch. */
   fetch?: typeof fetch;
   logger?: RuntimeLogger;
-  /** Where the SQL migrations are (default: the ones checked in under packages/db). */
-  migrationsFolder?: string;
 }
 
 export interface AppRuntime {
   readonly env: AppEnv;
-  /** Opens the database and applies the migrations (once per process); call it at start. */
+  /** The app's Inngest client, registered under `env.INNGEST_APP_ID`. */
+  readonly inngest: FunctionsClient;
+  /** Every function, created with the client and the app's database: what `/api/inngest` serves. */
+  readonly functions: AppFunctions[keyof AppFunctions][];
+  /** Opens the database and applies the migrations (once); call it at start. */
   start(): Promise<DatabaseHandle>;
   /**
    * Every `/api/*` route but `/api/inngest` (each framework mounts the SDK's own handler there):
@@ -36,25 +44,18 @@ export interface AppRuntime {
 const json = (status: number, body: unknown) =>
   Response.json(body, { status, headers: { "cache-control": "no-store" } });
 
+/**
+ * Everything an app needs, built from its env: the Inngest client, the functions, the database and
+ * the shared routes. Creating it has no side effect (the database opens on `start()` or first use).
+ */
 export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
-  const { env, inngest } = options;
+  const { env } = options;
   const logger = options.logger ?? console;
-  if (inngest.id !== env.INNGEST_APP_ID) {
-    // The client takes its id from INNGEST_APP_ID when @repo/functions is first imported.
-    throw new Error(
-      `The Inngest client's app id is "${inngest.id}", but this app's INNGEST_APP_ID is ` +
-        `"${env.INNGEST_APP_ID}": @repo/functions was imported before the app's env module ran. ` +
-        "Import the env module first (see the app's inngest module).",
-    );
-  }
+  const database = options.database ?? createAppDatabase(env);
 
   let announced = false;
   const start = async (): Promise<DatabaseHandle> => {
-    const handle = await openAppDatabase(
-      { databaseUrl: env.DATABASE_URL, pgliteDataDir: env.PGLITE_DATA_DIR },
-      options.configureDatabase,
-      { migrationsFolder: options.migrationsFolder ?? findMigrationsFolder() },
-    );
+    const handle = await database.open();
     if (!announced) {
       announced = true;
       const inngestServer =
@@ -74,10 +75,25 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
   };
   const getDatabase = async (): Promise<Database> => (await start()).db;
 
+  const devServerUrl =
+    env.inngestMode === "dev" && env.INNGEST_DEV && URL.canParse(env.INNGEST_DEV)
+      ? env.INNGEST_DEV
+      : undefined;
+  const inngest = createInngestClient({
+    appId: env.INNGEST_APP_ID,
+    isDev: env.inngestMode === "dev",
+    baseUrl: env.INNGEST_BASE_URL ?? devServerUrl,
+    eventKey: env.INNGEST_EVENT_KEY,
+    signingKey: env.INNGEST_SIGNING_KEY,
+    signingKeyFallback: env.INNGEST_SIGNING_KEY_FALLBACK,
+  });
+  const functions = Object.values(createFunctions({ inngest, db: getDatabase }));
+
   const handlers: RequestHandlers = createRequestHandlers({
     inngest,
     getDatabase,
     webhookSecret: env.WEBHOOK_SECRET,
+    results: flowResultsReaders,
     logger,
   });
   const eventRuns = createRunsProxy({
@@ -132,7 +148,7 @@ export function createAppRuntime(options: AppRuntimeOptions): AppRuntime {
     );
   };
 
-  return { env, start, handle };
+  return { env, inngest, functions, start, handle };
 }
 
 function methodNotAllowed(request: Request, path: string, allowed: string): Response {

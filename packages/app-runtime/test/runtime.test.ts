@@ -1,15 +1,13 @@
-import type { DatabaseHandle } from "@repo/db";
-import { Inngest } from "inngest";
+import { type FakeInngest, restRun, startFakeInngest } from "@repo/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeAppDatabase } from "../src/database";
+import { type AppDatabase, createAppDatabase } from "../src/database";
 import { loadAppEnv } from "../src/env";
 import { type AppRuntime, createAppRuntime } from "../src/runtime";
-import { type FakeInngest, restRun, startFakeInngest } from "./fake-inngest";
 
 describe("createAppRuntime", () => {
   let fake: FakeInngest;
   let runtime: AppRuntime;
-  const configured: DatabaseHandle[] = [];
+  let database: AppDatabase;
   const origin = "http://app.test";
   const logger = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -18,41 +16,58 @@ describe("createAppRuntime", () => {
       appId: "unit",
       source: { INNGEST_DEV: fake.url, PGLITE_DATA_DIR: "memory://" },
     });
-    const inngest = new Inngest({ id: "unit", isDev: true, baseUrl: fake.url });
-    return createAppRuntime({
-      env,
-      inngest,
-      configureDatabase: (handle) => configured.push(handle),
-      logger,
-    });
+    return createAppRuntime({ env, database, logger });
   };
 
   beforeAll(async () => {
     fake = await startFakeInngest();
+    database = createAppDatabase({ DATABASE_URL: undefined, PGLITE_DATA_DIR: "memory://" });
     runtime = makeRuntime();
   });
   afterAll(async () => {
-    await closeAppDatabase();
+    await database.close();
     await fake.close();
   });
 
-  it("refuses a client created before the env module set INNGEST_APP_ID", () => {
-    const env = loadAppEnv({ appId: "next", source: {} });
-    const early = new Inngest({ id: "inngest-frameworks", isDev: true });
-    expect(() => createAppRuntime({ env, inngest: early, configureDatabase: () => {} })).toThrow(
-      /app id is "inngest-frameworks", but this app's INNGEST_APP_ID is "next"/,
-    );
+  it("creates the client and every function under the env's app id, whatever was imported first", () => {
+    const env = loadAppEnv({ appId: "next", source: { INNGEST_APP_ID: "next-2" } });
+    const other = createAppRuntime({ env, logger });
+    expect(other.inngest.id).toBe("next-2");
+    expect(runtime.inngest.id).toBe("unit");
+    const ids = runtime.functions.map((fn) => fn.id(runtime.inngest.id));
+    expect(ids).toContain("unit-hello-world");
+    expect(ids).toContain("unit-process-webhook");
+    expect(ids.every((id) => id.startsWith("unit-"))).toBe(true);
+    expect(other.functions.map((fn) => fn.id(other.inngest.id))).toContain("next-2-hello-world");
   });
 
-  it("opens and migrates the database once per process, however often it is created", async () => {
+  it("opens and migrates its database on start, once, however often it is started", async () => {
     const first = await runtime.start();
     const second = await makeRuntime().start();
     expect(second).toBe(first);
-    expect(configured).toEqual([first]);
     const tables = await first.db.execute(
       "select count(*)::int as count from information_schema.tables where table_name = 'users'",
     );
     expect(JSON.stringify(tables)).toContain('"count":1');
+  });
+
+  it("runs the functions against the app's database", async () => {
+    const { InngestTestEngine } = await import("@inngest/test");
+    const signup = runtime.functions.find((fn) => fn.id() === "create-profile");
+    if (!signup) throw new Error("no create-profile function");
+    const { result, error } = await new InngestTestEngine({ function: signup }).execute({
+      events: [
+        {
+          name: "app/user.signup",
+          data: { userId: "u-rt", email: "rt@example.com", name: "Runtime" },
+        },
+      ],
+    });
+    expect(error).toBeUndefined();
+    expect(result).toEqual({ userId: "u-rt", created: true });
+    const { db } = await runtime.start();
+    const rows = await db.execute("select id from users where id = 'u-rt'");
+    expect(JSON.stringify(rows)).toContain("u-rt");
   });
 
   it("answers GET /api/hello by sending test/hello.world and returning the event id", async () => {

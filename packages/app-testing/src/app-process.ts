@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { DEADLINE_MS, freePort, waitFor as waitForCondition } from "@repo/test-utils";
 
 /**
  * An app's production server as its `start` script runs it (`pnpm run start` in the app's folder),
@@ -13,16 +13,6 @@ export interface AppProcess {
   /** Resolves with the exit code (or signal) once the process has exited. */
   exited: Promise<number | string>;
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now (the app is started on it just after). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === "string") throw new Error("could not get a free port");
-  return address.port;
 }
 
 /** Variables of the test run that must not leak into the app: the test sets what it needs. */
@@ -102,27 +92,25 @@ export async function waitFor<T>(
   check: () => Promise<T | undefined>,
   options: { timeoutMs?: number; intervalMs?: number; app?: AppProcess } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  let lastError: unknown;
+  const { app } = options;
   let exitCode: number | string | undefined;
-  void options.app?.exited.then((code) => {
+  void app?.exited.then((code) => {
     exitCode = code;
   });
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    const tail = options.app ? `\n--- app output ---\n${options.app.output().slice(-4000)}` : "";
-    if (exitCode !== undefined) {
-      throw new Error(`the app exited (${exitCode}) while waiting for ${what}${tail}`);
-    }
-    if (Date.now() > deadline) {
-      const why = lastError ? ` (last error: ${(lastError as Error).message})` : "";
-      throw new Error(`timed out waiting for ${what}${why}${tail}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+  const tail = () => (app ? `\n--- app output ---\n${app.output().slice(-4000)}` : "");
+  try {
+    return await waitForCondition(what, check, {
+      timeoutMs: options.timeoutMs ?? DEADLINE_MS,
+      intervalMs: options.intervalMs ?? 100,
+      stop: () =>
+        exitCode === undefined
+          ? undefined
+          : new Error(`the app exited (${exitCode}) while waiting for ${what}${tail()}`),
+    });
+  } catch (error) {
+    if (exitCode !== undefined) throw error;
+    throw new Error(`${(error as Error).message}${tail()}`);
   }
 }
+
+export { freePort };

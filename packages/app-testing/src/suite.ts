@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { flows, testIds } from "@repo/contracts/flows";
 import {
   analyticsEvents,
   createDatabase,
@@ -14,8 +15,9 @@ import {
 } from "@repo/db";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { type DevServer, startDevServer } from "@repo/dev-server";
-import { functions } from "@repo/functions";
-import { flows, signWebhook, testIds, WEBHOOK_SIGNATURE_HEADER } from "@repo/handlers";
+import { createFunctions, createInngestClient } from "@repo/functions";
+import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from "@repo/handlers";
+import { createRestClient, type RunJson } from "@repo/test-utils";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppProcess, childEnv, freePort, spawnApp, waitFor } from "./app-process";
@@ -29,19 +31,22 @@ import { type AppProcess, childEnv, freePort, spawnApp, waitFor } from "./app-pr
  * app, the shared routes and pages mounted, the env checked and the migrations applied at start.
  */
 
-interface RunJson {
-  run_id: string;
-  function_id: string;
-  status: string;
-  output: unknown;
-}
-
 interface AppRunJson extends RunJson {
   function: string | null;
 }
 
 const ENDED = ["Completed", "Failed", "Cancelled", "Skipped"];
 const WEBHOOK_SECRET = "app-suite-webhook-secret";
+
+/** The functions every app serves, as an app creates them (the suite only reads their configs). */
+const functions = Object.values(
+  createFunctions({
+    inngest: createInngestClient({ appId: "app-suite" }),
+    db: () => {
+      throw new Error("the suite reads the functions' configs only");
+    },
+  }),
+);
 
 /** Function configs the SDK reports: one per function, plus one per `onFailure` handler. */
 export const expectedFunctionCount =
@@ -172,18 +177,13 @@ export function describeAppSuite(options: AppSuiteOptions): void {
         waitFor(
           `${count} run(s) of event ${eventId} to end`,
           async () => {
-            const response = await fetch(`${devServer.url}/v1/events/${eventId}/runs`);
-            const { data } = await json<{ data: RunJson[] }>(response);
+            const rest = createRestClient(devServer.url);
+            const data: RunJson[] = await rest.eventRuns(eventId);
             if (data.length >= count && data.every((run) => ENDED.includes(run.status))) {
               return data;
             }
             // The virtual clock moves only when told: sleeps end when the test says so.
-            if (advanceClock) {
-              await fetch(`${devServer.url}/test/clock/advance`, {
-                method: "POST",
-                body: JSON.stringify({ ms: 1000 }),
-              });
-            }
+            if (advanceClock) await rest.test.advance(1000);
             return undefined;
           },
           { app, timeoutMs, intervalMs: 200 },

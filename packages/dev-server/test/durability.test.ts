@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
+import { freePort, waitFor } from "@repo/test-utils";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -15,14 +15,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 const here = import.meta.dirname;
 const cli = resolve(here, "../bin/dev-server.mjs");
 const app = resolve(here, "fixtures/durable-app.ts");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const { port } = server.address() as { port: number };
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
 
 /** Output of every process started by the current test, printed when it fails. */
 let logs: (() => string)[] = [];
@@ -69,19 +61,8 @@ async function kill9(child: ChildProcess | undefined): Promise<void> {
   await exited;
 }
 
-async function poll<T>(
-  what: string,
-  read: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((next) => setTimeout(next, 50));
-  }
-}
+const poll = <T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  waitFor(what, read, timeoutMs);
 
 const drivers = await testDrivers();
 

@@ -3,15 +3,15 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { DatabaseDriver } from "@repo/db";
 import { createTestDatabase } from "@repo/db/testing";
+import type { EventJson, JobJson, RunJson, TimelineStep } from "@repo/test-utils";
+import { createRestClient, DEADLINE_MS, freePort, waitFor } from "@repo/test-utils";
 import { Inngest, type InngestFunction } from "inngest";
 import { serve } from "inngest/node";
 import { type DevServer, type DevServerOptions, startDevServer } from "../src";
 
-/**
- * How long a test waits for a condition before failing. Wide: a passing condition returns at once,
- * and under `pnpm test` every suite shares two cores, where a server start alone can take seconds.
- */
-export const DEADLINE_MS = 60_000;
+export type { EventJson, JobJson, RunJson, TimelineStep };
+
+export { DEADLINE_MS };
 
 /**
  * A real SDK app (inngest/node's serve handler on node:http, port 0) synced with a dev server of
@@ -78,48 +78,6 @@ export interface Harness {
   startApp(): Promise<void>;
   /** While set, the app answers with this status and a plain-text body, without the SDK. */
   breakApp(status: number | null): void;
-}
-
-export interface RunJson {
-  run_id: string;
-  function_id: string;
-  status: string;
-  output: unknown;
-  event_id: string;
-  ended_at: string | null;
-  run_started_at?: string;
-  cron?: string;
-}
-
-export interface TimelineStep {
-  seq: number;
-  op: string;
-  name: string;
-  attempt: number;
-  step_id: string | null;
-  output: unknown;
-  error: unknown;
-  started_at: string;
-  ended_at: string | null;
-  duration_ms: number | null;
-}
-
-export interface EventJson {
-  internal_id: string;
-  id: string;
-  name: string;
-  data: Record<string, unknown>;
-  ts: number;
-  received_at: string;
-}
-
-export interface JobJson {
-  id: string;
-  kind: string;
-  stepId: string | null;
-  attempt: number;
-  dueAt: number;
-  data: Record<string, unknown>;
 }
 
 export interface RecordedCall {
@@ -228,14 +186,7 @@ export async function startHarness(
     if (!response.ok) throw new Error(`${path}: ${response.status} ${JSON.stringify(body)}`);
     return body.data;
   };
-  const post = async (path: string, body: unknown = {}) => {
-    const response = await fetch(`${server.url}${path}`, {
-      method: "POST",
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<Record<string, unknown>>;
-  };
+  const rest = createRestClient(server.url);
   const stopApp = async () => {
     if (!app.listening) return;
     const closed = new Promise<void>((resolve) => app.close(() => resolve()));
@@ -253,19 +204,11 @@ export async function startHarness(
       await server.close();
       await database?.dispose();
     },
-    async send(events) {
-      const response = await fetch(`${server.url}/e/test-key`, {
-        method: "POST",
-        body: JSON.stringify(events),
-      });
-      const body = (await response.json()) as { ids: string[] };
-      if (!response.ok) throw new Error(`send: ${response.status} ${JSON.stringify(body)}`);
-      return body.ids;
-    },
-    runsOf: (eventId) => api(`/v1/events/${eventId}/runs`),
-    run: (runId) => api(`/v1/runs/${runId}`),
+    send: (events) => rest.send(events),
+    runsOf: (eventId) => rest.eventRuns(eventId),
+    run: (runId) => rest.run(runId),
     async timeline(runId) {
-      return (await api<{ steps: TimelineStep[] }>(`/v1/runs/${runId}/timeline`)).steps;
+      return (await rest.timeline(runId)).steps;
     },
     async waitForRuns(eventId, { count = 1, timeoutMs = DEADLINE_MS } = {}) {
       return harness.waitFor(
@@ -278,26 +221,11 @@ export async function startHarness(
       );
     },
     async advance(ms) {
-      await post("/test/clock/advance", { ms });
+      await rest.test.advance(ms);
     },
     callsOf: (runId) => calls.filter((call) => call.runId === runId),
     api,
-    async waitFor(what, probe, timeoutMs = DEADLINE_MS) {
-      const deadline = Date.now() + timeoutMs;
-      let last: unknown;
-      for (;;) {
-        try {
-          const value = await probe();
-          if (value !== undefined && value !== false) return value as never;
-        } catch (error) {
-          last = error;
-        }
-        if (Date.now() > deadline) {
-          throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
+    waitFor: (what, probe, timeoutMs = DEADLINE_MS) => waitFor(what, probe, timeoutMs),
     runOf: (eventId) =>
       harness.waitFor(
         `the run of event ${eventId}`,
@@ -318,23 +246,20 @@ export async function startHarness(
         return steps.some(match) && steps;
       }),
     async idle() {
-      await post("/test/idle");
+      await rest.test.idle();
     },
-    events: (name) => api(`/v1/events?name=${encodeURIComponent(name)}`),
-    runsOfFunction: (slug) => api(`/v1/runs?function_id=${encodeURIComponent(slug)}`),
-    jobs: (runId) => api(`/v1/runs/${runId}/jobs`),
-    cancel: (runId) => api(`/v1/runs/${runId}`, { method: "DELETE" }),
+    events: (name) => rest.events({ name }),
+    runsOfFunction: (slug) => rest.runs({ functionId: slug }),
+    jobs: (runId) => rest.jobs(runId),
+    cancel: (runId) => rest.cancelRun(runId),
     async reset() {
-      await post("/test/reset");
+      await rest.test.reset();
     },
     async now() {
-      const clock = (await (await fetch(`${server.url}/test/clock`)).json()) as { now: string };
-      return Date.parse(clock.now);
+      return (await rest.test.now()).getTime();
     },
     async advanceTo(at) {
-      await post("/test/clock/advance", {
-        to: typeof at === "number" ? new Date(at).toISOString() : at,
-      });
+      await rest.test.advanceTo(at);
     },
     stopApp,
     async startApp() {
@@ -388,32 +313,4 @@ export async function serveApp(
   };
 }
 
-/** A port that was free a moment ago: for a server that must be started after its URL is known. */
-export async function freePort(): Promise<number> {
-  const probe: Server = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** Polls `check` until it returns something other than undefined; fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = DEADLINE_MS,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { freePort, waitFor };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, waitFor } from "./harness";
+import { type EventJson, type Harness, type RunJson, startHarness, waitFor } from "./harness";
 
 /**
  * The REST API v1 as Inngest answers it: the `{data, metadata}` wrapping,
@@ -10,22 +10,6 @@ import { type Harness, startHarness, waitFor } from "./harness";
 interface Wrapped<T> {
   data: T;
   metadata: { fetched_at: string; cached_until: string | null };
-}
-
-interface EventJson {
-  internal_id: string;
-  name: string;
-  data: Record<string, unknown>;
-  received_at: string;
-}
-
-interface RunJson {
-  run_id: string;
-  function_id: string;
-  event_id: string;
-  status: string;
-  output: unknown;
-  ended_at: string | null;
 }
 
 describe("REST API v1", () => {

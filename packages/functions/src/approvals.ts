@@ -1,7 +1,7 @@
+import type { approvalDecidedData, approvalRequestedData } from "@repo/contracts/events";
 import { approvalRequests, type Database } from "@repo/db";
 import { and, eq } from "drizzle-orm";
 import type { z } from "zod";
-import type { approvalDecidedData, approvalRequestedData } from "./events";
 
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 3600;
 

@@ -2,29 +2,57 @@ import { InngestTestEngine } from "@inngest/test";
 import type { Database } from "@repo/db";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { afterAll, beforeAll } from "vitest";
-import { configureDatabase } from "../src/database";
+import {
+  type AppFunctions,
+  createFunctions,
+  createInngestClient,
+  type DatabaseSource,
+  type FunctionsClient,
+} from "../src";
 
 /** PGlite always, PostgreSQL too where it is reachable (it is on every machine of this project). */
 export const drivers = await testDrivers();
 
+/** The app id the functions of the unit tests register under. */
+export const TEST_APP_ID = "functions-test";
+
+const noDatabase = () => {
+  throw new Error("this test gave the functions no database");
+};
+
+/** Every function, created as an app creates them, writing to `db` (none by default). */
+export function testFunctions(db: DatabaseSource = noDatabase): AppFunctions {
+  return createFunctions({ inngest: createInngestClient({ appId: TEST_APP_ID }), db });
+}
+
 /**
- * A fresh, migrated database of the given driver for the enclosing `describe`, configured as the
- * one the functions use.
+ * A fresh, migrated database of the given driver for the enclosing `describe`, and the functions
+ * created with it (as an app creates them, with the database passed in).
  */
-export function useTestDatabase(driver: (typeof drivers)[number]): { readonly db: Database } {
+export function useTestDatabase(driver: (typeof drivers)[number]): {
+  readonly db: Database;
+  readonly functions: AppFunctions;
+  readonly inngest: FunctionsClient;
+} {
   let database: TestDatabase | undefined;
+  const db = () => {
+    if (!database) throw new Error("the test database is not ready (used outside a test?)");
+    return database.db;
+  };
+  const inngest = createInngestClient({ appId: TEST_APP_ID });
+  const functions = createFunctions({ inngest, db });
   beforeAll(async () => {
     database = await createTestDatabase(driver);
-    configureDatabase(database);
   }, 180_000);
   afterAll(async () => {
     await database?.dispose();
   });
   return {
     get db() {
-      if (!database) throw new Error("the test database is not ready (used outside a test?)");
-      return database.db;
+      return db();
     },
+    functions,
+    inngest,
   };
 }
 

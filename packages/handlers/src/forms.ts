@@ -1,46 +1,15 @@
 import { randomBytes } from "node:crypto";
-import {
-  approvalDecidedData,
-  approvalRequestedData,
-  dataUploadedData,
-  helloWorldData,
-  jobRequestedData,
-  pageViewedData,
-  taskCreatedData,
-  userSignupData,
-  userSyncRequestedData,
-} from "@repo/functions";
+import { type EventName, eventSchemas } from "@repo/contracts/events";
+import type { FlowField, FlowForm } from "@repo/contracts/flows";
 import { z } from "zod";
-import type { FlowField, FlowForm, flows } from "./flows";
-import { WEBHOOK_SOURCE_PATTERN, WEBHOOK_SOURCE_RULE } from "./webhooks";
+import type { FlowEvent } from "./send-events";
+import { WEBHOOK_SOURCE_PATTERN, WEBHOOK_SOURCE_RULE } from "./webhook-source";
 
 /**
- * Turns a form's JSON body into the events to send. The event schemas of @repo/functions are the
+ * Turns a form's JSON body into the events to send. The event schemas of @repo/contracts are the
  * contract; the form layer only adapts what HTML forms produce (numbers as strings, JSON in a
  * textarea, empty optional inputs) and adds what the form does not ask for (`count`, task ids).
  */
-
-type FormEvent = (typeof flows)[number]["forms"][number]["event"];
-
-/** The data schema of every event a form sends (the webhook form is handled apart). */
-const eventDataSchemas = {
-  "test/hello.world": helloWorldData,
-  "app/user.signup": userSignupData,
-  "app/data.uploaded": dataUploadedData,
-  "app/approval.requested": approvalRequestedData,
-  "app/approval.decided": approvalDecidedData,
-  "app/job.requested": jobRequestedData,
-  "app/task.created": taskCreatedData,
-  "app/user.sync.requested": userSyncRequestedData,
-  "app/page.viewed": pageViewedData,
-} satisfies Record<Exclude<FormEvent, "webhook/received">, z.ZodObject>;
-
-type EventName = keyof typeof eventDataSchemas;
-
-export interface FlowEvent {
-  name: string;
-  data: Record<string, unknown>;
-}
 
 export type FormSubmission =
   | { kind: "events"; events: FlowEvent[] }
@@ -156,8 +125,8 @@ export function createFormParser(form: FlowForm): FormParser {
     };
   }
 
-  const name = form.event as EventName;
-  const dataSchema: z.ZodObject | undefined = eventDataSchemas[name];
+  const name = form.event;
+  const dataSchema: z.ZodObject | undefined = eventSchemas[name];
   if (!dataSchema) throw new Error(`form "${form.id}" sends ${form.event}, which has no schema`);
   const schema = formSchema(form, dataSchema);
   const generate = generatedFields[name];

@@ -1,9 +1,9 @@
+import { type FlowForm, findFlow, flows } from "@repo/contracts/flows";
 import type { Database } from "@repo/db";
 import type { Inngest } from "inngest";
-import { type FlowForm, findFlow, flows } from "./flows";
 import { createFormParser, type FormParser } from "./forms";
 import { HttpError, jsonResponse, readBodyBytes, readJsonObject } from "./http";
-import { prepareResultsRead } from "./results";
+import { prepareResultsRead, type ResultsReaders } from "./results";
 import { type Logger, sendEvents } from "./send-events";
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from "./signature";
 import {
@@ -19,9 +19,11 @@ export const FLOW_BODY_LIMIT = 512 * 1024;
 export { WEBHOOK_BODY_LIMIT };
 
 export interface RequestHandlerOptions {
-  /** The client events are sent with (the apps pass `inngest` from @repo/functions). */
+  /** The client events are sent with (the app's, from `createInngestClient` of @repo/functions). */
   inngest: Inngest.Any;
   getDatabase: () => Promise<Database>;
+  /** What each flow's results panel shows (`flowResultsReaders` of @repo/functions). */
+  results: ResultsReaders;
   /** The HMAC key webhook senders sign with (WEBHOOK_SECRET). */
   webhookSecret: string;
   /** Where unexpected errors and failed sends are reported (default: `console`). */
@@ -118,7 +120,7 @@ export function createRequestHandlers(options: RequestHandlerOptions): RequestHa
       if (!flow) throw new HttpError(404, `unknown flow "${flowId}"`);
       const requested = new URL(request.url).searchParams.get("key");
       const key = flow.resultsKey ? requested : null;
-      const read = prepareResultsRead(flow, key);
+      const read = prepareResultsRead(options.results, flow, key);
       const results = await read(await options.getDatabase());
       return jsonResponse(200, { flow: flow.id, key, results });
     });

@@ -1,6 +1,11 @@
 import type { Inngest } from "inngest";
-import type { FlowEvent } from "./forms";
 import { HttpError } from "./http";
+
+/** An event as the handlers send it. */
+export interface FlowEvent {
+  name: string;
+  data: Record<string, unknown>;
+}
 
 export type Logger = Pick<Console, "error">;
 

@@ -4,11 +4,7 @@ import type { Inngest } from "inngest";
 import { HttpError, jsonResponse } from "./http";
 import { type Logger, sendEvents } from "./send-events";
 import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from "./signature";
-
-/** A webhook source names the sender in the URL (`/api/webhooks/<source>`) and in the log. */
-export const WEBHOOK_SOURCE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-export const WEBHOOK_SOURCE_RULE =
-  '1-64 lowercase letters, digits, "_" or "-", starting with a letter or digit';
+import { WEBHOOK_SOURCE_PATTERN, WEBHOOK_SOURCE_RULE } from "./webhook-source";
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 

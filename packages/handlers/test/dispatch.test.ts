@@ -1,3 +1,4 @@
+import { flowResultsReaders } from "@repo/functions";
 import { Inngest } from "inngest";
 import { describe, expect, it } from "vitest";
 import { createRequestHandlers } from "../src/index";
@@ -10,6 +11,7 @@ import { ORIGIN, readJsonResponse, WEBHOOK_SECRET } from "./support";
 const handlers = createRequestHandlers({
   inngest: new Inngest({ id: "routing-test", isDev: true, baseUrl: "http://127.0.0.1:9" }),
   getDatabase: () => Promise.reject(new Error("routing tests have no database")),
+  results: flowResultsReaders,
   webhookSecret: WEBHOOK_SECRET,
   logger: { error: () => {} },
 });
@@ -101,6 +103,7 @@ describe("createRequestHandlers", () => {
       createRequestHandlers({
         inngest: new Inngest({ id: "routing-test", isDev: true }),
         getDatabase: () => Promise.reject(new Error("unused")),
+        results: flowResultsReaders,
         webhookSecret: "",
       }),
     ).toThrow(/webhookSecret must not be empty/);

@@ -125,7 +125,7 @@ const badDeliveries: BadDelivery[] = [
 
 describe.each(drivers)("receiveWebhook (%s)", (driver) => {
   const h = useHandlers(driver);
-  const sent = () => h.inngest.received.map(({ name, data }) => ({ name, data }));
+  const sent = () => h.inngest.events.map(({ name, data }) => ({ name, data }));
 
   it.each(badDeliveries)("$name → $status, nothing stored or sent", async (bad) => {
     const response = await readJsonResponse(await h.handlers.handle(bad.request()));

@@ -1,5 +1,6 @@
+import { taskCreatedData } from "@repo/contracts/events";
 import { webhookLog } from "@repo/db";
-import { taskCreatedData } from "@repo/functions";
+import { flowResultsReaders } from "@repo/functions";
 import { describe, expect, it } from "vitest";
 import { createRequestHandlers, signWebhook } from "../src/index";
 import {
@@ -302,7 +303,7 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
   const h = useHandlers(driver);
 
   /** What the fake event API accepted, without the `ts` the SDK adds. */
-  const sent = () => h.inngest.received.map(({ name, data }) => ({ name, data }));
+  const sent = () => h.inngest.events.map(({ name, data }) => ({ name, data }));
 
   async function submit(path: string, body: unknown) {
     return readJsonResponse(await h.handlers.handle(postJson(path, body)));
@@ -524,7 +525,7 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
 
       expect(response.status).toBe(202);
       expect(await webhookLogCount(h.db)).toBe(1);
-      expect(h.inngest.received).toHaveLength(1);
+      expect(h.inngest.events).toHaveLength(1);
     });
   });
 
@@ -547,6 +548,7 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
         const handlers = createRequestHandlers({
           inngest: testInngestClient(fake),
           getDatabase: () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:5432")),
+          results: flowResultsReaders,
           webhookSecret: WEBHOOK_SECRET,
           logger: { error: (...args: unknown[]) => void logged.push(args) },
         });

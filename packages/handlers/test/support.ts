@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type Database, webhookLog } from "@repo/db";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
+import { flowResultsReaders } from "@repo/functions";
+import { type FakeInngest, type SentEvent, startFakeInngest } from "@repo/test-utils";
 import { Inngest } from "inngest";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createRequestHandlers, type RequestHandlers } from "../src/index";
@@ -12,84 +12,10 @@ export const drivers = await testDrivers();
 export const WEBHOOK_SECRET = "test-webhook-secret";
 export const ORIGIN = "http://app.test";
 
-export interface SentEvent {
-  name: string;
-  data: Record<string, unknown>;
-  ts?: number;
-  id?: string;
-}
-
-/**
- * Inngest's event API as the SDK talks to it in dev mode: `POST /e/<key>` with a JSON array of
- * events, answered `{"ids": [...], "status": 200}`. `failing` answers 500 to every send instead.
- */
-export interface FakeInngest {
-  baseUrl: string;
-  /** Events accepted (answered 200), in order. */
-  received: SentEvent[];
-  /** Every request that reached the event API, accepted or not. */
-  requests: number;
-  /** The ids answered, in order. */
-  answeredIds: string[];
-  reset(): void;
-  close(): Promise<void>;
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-}
-
-export async function startFakeInngest(options: { failing?: boolean } = {}): Promise<FakeInngest> {
-  let counter = 0;
-  const received: SentEvent[] = [];
-  const answeredIds: string[] = [];
-  const server = createServer((request, response) => {
-    const reply = (status: number, body: unknown) => {
-      response.writeHead(status, { "content-type": "application/json" });
-      response.end(JSON.stringify(body));
-    };
-    if (request.method !== "POST" || !request.url?.startsWith("/e/")) {
-      reply(404, { error: `no route ${request.method} ${request.url}`, status: 404 });
-      return;
-    }
-    fake.requests += 1;
-    readJson(request).then(
-      (events) => {
-        if (options.failing) {
-          reply(500, { error: "event API unavailable", status: 500 });
-          return;
-        }
-        const sent = events as SentEvent[];
-        const ids = sent.map(() => `01FAKEEVENT${String(++counter).padStart(6, "0")}`);
-        received.push(...sent);
-        answeredIds.push(...ids);
-        reply(200, { ids, status: 200 });
-      },
-      (error: unknown) => reply(400, { error: String(error), status: 400 }),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  const fake: FakeInngest = {
-    baseUrl: `http://127.0.0.1:${port}`,
-    received,
-    requests: 0,
-    answeredIds,
-    reset() {
-      received.length = 0;
-      answeredIds.length = 0;
-      fake.requests = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
-  };
-  return fake;
-}
+export { type FakeInngest, type SentEvent, startFakeInngest };
 
 export function testInngestClient(fake: FakeInngest): Inngest {
-  return new Inngest({ id: "test", isDev: true, baseUrl: fake.baseUrl });
+  return new Inngest({ id: "test", isDev: true, baseUrl: fake.url });
 }
 
 export interface HandlerHarness {
@@ -123,7 +49,12 @@ export function useHandlers(driver: (typeof drivers)[number]): HandlerHarness {
     inngest = await startFakeInngest();
     failingInngest = await startFakeInngest({ failing: true });
     const db = database.db;
-    const common = { getDatabase: async () => db, webhookSecret: WEBHOOK_SECRET, logger };
+    const common = {
+      getDatabase: async () => db,
+      webhookSecret: WEBHOOK_SECRET,
+      logger,
+      results: flowResultsReaders,
+    };
     handlers = createRequestHandlers({ ...common, inngest: testInngestClient(inngest) });
     failingHandlers = createRequestHandlers({
       ...common,

@@ -1,4 +1,4 @@
-import { testIds } from "@repo/handlers/flows";
+import { testIds } from "@repo/contracts/flows";
 
 /**
  * The one browser module of the three apps: it brings a server-rendered flow page (the markup of

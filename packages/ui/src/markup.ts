@@ -1,12 +1,12 @@
-import { type Flow, type FlowField, type FlowForm, testIds } from "@repo/handlers/flows";
+import { type Flow, type FlowField, type FlowForm, testIds } from "@repo/contracts/flows";
 
 /**
- * The markup contract between the pages each framework renders (JSX in Next and Remix, .astro in
- * Astro) and the browser module that brings them to life (`flow-page.ts`). Each helper returns
- * plain HTML attributes, spelled the same in JSX and in Astro, so the three apps put the same
- * ids, `data-*` hooks, `data-testid`s and ARIA links on the same elements. Class names differ in
- * spelling between JSX (`className`) and Astro (`class`), so the pages write them: they are the
- * ones in the shape below, styled by `styles.css`.
+ * The markup contract between the pages the frameworks render and the browser module that brings
+ * them to life (`flow-page.ts`). The whole page is built once, here, as a tree of elements
+ * (`flowPageMarkup`): Next and Remix render it with the React component of `./react`, Astro as
+ * HTML (`renderMarkup`), and the browser module's tests run on both renderings, so the apps cannot
+ * drift apart while the tests stay green. The attribute helpers below give every element its ids,
+ * `data-*` hooks, `data-testid`s and ARIA links; classes are styled by `styles.css`.
  *
  * Page shape (every element named here carries the attributes of the helper next to it):
  *
@@ -142,3 +142,155 @@ export function flowLinkAttributes(flow: Flow) {
 /** What the runs panel says before the first event is sent (rendered by the server). */
 export const NO_RUNS_YET = "No runs yet: send an event.";
 export const NO_RESULTS_YET = "Nothing yet: the rows the functions write appear here.";
+
+/** An element of the page: HTML attribute names (`class`, `for`), children in order. */
+export interface MarkupElement {
+  tag: string;
+  attributes: Record<string, string | number | boolean | undefined>;
+  children: MarkupNode[];
+}
+
+/** Text, an element, or nothing (left out, as `false` is in JSX). */
+export type MarkupNode = string | MarkupElement | null;
+
+const element = (
+  tag: string,
+  attributes: MarkupElement["attributes"] = {},
+  ...children: MarkupNode[]
+): MarkupElement => ({ tag, attributes, children });
+
+/**
+ * A field's input. Its value is the `value` attribute of the tree whatever the element; each
+ * renderer puts it where its framework does (`defaultValue` in React, the text of a textarea and
+ * the `selected` option in HTML).
+ */
+function fieldMarkup(form: FlowForm, field: FlowField): MarkupElement {
+  const attributes = { ...fieldAttributes(form, field), value: field.defaultValue };
+  if (field.type === "select") {
+    return element(
+      "select",
+      attributes,
+      ...(field.options ?? []).map((option) => element("option", { value: option }, option)),
+    );
+  }
+  return element(field.type === "textarea" ? "textarea" : "input", attributes);
+}
+
+/** A flow's page, as every app renders it (see the page shape above). */
+export function flowPageMarkup(flow: Flow): MarkupElement {
+  return element(
+    "main",
+    { class: "flow-page", ...pageAttributes(flow) },
+    element("p", {}, element("a", { href: "/" }, "← All flows")),
+    element("h1", {}, flow.title),
+    element("p", { class: "summary" }, flow.summary),
+    element(
+      "p",
+      {},
+      "Functions: ",
+      ...flow.functions.flatMap((fn, index) => [index > 0 ? ", " : null, element("code", {}, fn)]),
+    ),
+    flow.forms.length === 0
+      ? element(
+          "p",
+          {},
+          "This flow has no form: it runs on its schedule. The latest results are below.",
+        )
+      : null,
+    ...flow.forms.map((form) =>
+      element(
+        "section",
+        { class: "card", ...formSectionAttributes(form) },
+        element("h2", { id: formHeadingId(form) }, form.submitLabel),
+        element(
+          "form",
+          { class: "flow-form", ...formAttributes(flow, form) },
+          ...form.fields.map((field) =>
+            element(
+              "div",
+              { class: "field" },
+              element("label", { for: fieldId(form, field) }, field.label),
+              fieldMarkup(form, field),
+              field.help
+                ? element("p", { class: "help", ...fieldHelpAttributes(form, field) }, field.help)
+                : null,
+              element("p", {
+                class: "field-error",
+                ...fieldErrorAttributes(form, field),
+                hidden: true,
+              }),
+            ),
+          ),
+          element("p", { class: "form-error", ...formErrorAttributes(form), hidden: true }),
+          element("button", { class: "button", ...submitAttributes(form) }, form.submitLabel),
+          element(
+            "p",
+            { class: "event-ids" },
+            "Event ids: ",
+            element("output", eventIdsAttributes(form)),
+          ),
+        ),
+      ),
+    ),
+    element(
+      "section",
+      { class: "card", ...runsAttributes },
+      element("h2", { id: "runs-title" }, "Runs"),
+      element("div", { "data-runs-body": "" }, element("p", { class: "empty" }, NO_RUNS_YET)),
+    ),
+    element(
+      "section",
+      { class: "card", ...resultsAttributes },
+      element("h2", { id: "results-title" }, "Results"),
+      element("div", { "data-results-body": "" }, element("p", { class: "empty" }, NO_RESULTS_YET)),
+    ),
+  );
+}
+
+/** The list of flows on every app's home page. */
+export function flowListMarkup(flows: readonly Flow[]): MarkupElement {
+  return element(
+    "ul",
+    { class: "flow-list" },
+    ...flows.map((flow) =>
+      element(
+        "li",
+        {},
+        element("a", flowLinkAttributes(flow), flow.title),
+        element("p", {}, flow.summary),
+      ),
+    ),
+  );
+}
+
+const VOID_ELEMENTS = new Set(["input", "br", "hr", "img", "meta", "link"]);
+
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** The tree as HTML (what Astro renders, with `set:html`). */
+export function renderMarkup(node: MarkupNode): string {
+  if (node === null) return "";
+  if (typeof node === "string") return escapeHtml(node);
+  const { tag } = node;
+  const { value, ...attributes } = node.attributes;
+  let children = node.children;
+  if (tag === "textarea") children = [value === undefined ? "" : String(value)];
+  else if (tag === "select") {
+    children = children.map((child) =>
+      typeof child === "object" && child?.tag === "option" && child.attributes.value === value
+        ? { ...child, attributes: { ...child.attributes, selected: true } }
+        : child,
+    );
+  } else if (value !== undefined) attributes.value = value;
+  const rendered = Object.entries(attributes)
+    .filter(([, attribute]) => attribute !== undefined && attribute !== false)
+    .map(([name, attribute]) =>
+      attribute === true
+        ? ` ${name.toLowerCase()}`
+        : ` ${name.toLowerCase()}="${escapeHtml(String(attribute))}"`,
+    )
+    .join("");
+  if (VOID_ELEMENTS.has(tag)) return `<${tag}${rendered}>`;
+  return `<${tag}${rendered}>${children.map(renderMarkup).join("")}</${tag}>`;
+}

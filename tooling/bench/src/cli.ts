@@ -52,23 +52,22 @@ Options:
   -h, --help             this text
 `;
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string" },
-    quick: { type: "boolean", default: false },
-    only: { type: "string" },
-    out: { type: "string" },
-    database: { type: "string", default: "auto" },
-    "skip-build": { type: "boolean", default: false },
-    from: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-  allowPositionals: false,
-  strict: true,
-});
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: "string" },
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      out: { type: "string" },
+      database: { type: "string", default: "auto" },
+      "skip-build": { type: "boolean", default: false },
+      from: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+    strict: true,
+  }).values;
 }
 
 function usageError(message: string): never {
@@ -76,58 +75,89 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-const quick = values.quick;
-const rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
-  usageError(`--rounds must be a whole number from 1 to 20, got "${values.rounds}"`);
-const allTargets = targets();
-const only = values.only
-  ?.split(",")
-  .map((id) => id.trim())
-  .filter(Boolean);
-for (const id of only ?? [])
-  if (!allTargets.some((target) => target.id === id && id !== "node"))
-    usageError(`--only takes next, astro and remix, got "${id}"`);
-const selected = allTargets.filter(
-  (target) => target.id === "node" || !only || only.includes(target.id),
-);
-if (!["auto", "postgres", "pglite"].includes(values.database))
-  usageError(`--database must be auto, postgres or pglite, got "${values.database}"`);
-const skipBuild = values["skip-build"];
+interface Settings {
+  unloadedSeconds: number;
+  warmupSeconds: number;
+  loadedSeconds: number;
+  connections: number;
+  runs: number;
+  inFlight: number;
+}
 
-const settings = quick
-  ? {
-      unloadedSeconds: 2,
-      warmupSeconds: 1,
-      loadedSeconds: 3,
-      connections: 10,
-      runs: 20,
-      inFlight: 1000,
-    }
-  : {
-      unloadedSeconds: 4,
-      warmupSeconds: 2,
-      loadedSeconds: 10,
-      connections: 10,
-      runs: 100,
-      inFlight: 1000,
-    };
-
+// What one `pnpm bench` run measures and where it writes: set by `configure` when `main` runs,
+// never at import (the bench's tests import its modules).
+let values: ReturnType<typeof parseOptions>;
+let quick: boolean;
+let rounds: number;
+let selected: Target[];
+let skipBuild: boolean;
+let settings: Settings;
 /** Where the user ran `pnpm bench` (pnpm runs the script in tooling/bench): paths are from there. */
-const invokedFrom = process.env.INIT_CWD || process.cwd();
+let invokedFrom: string;
+let outDir: string;
+/** Build and server logs; removed after a good run, kept (and named) after a failed one. */
+let workDir = "";
+let began = Date.now();
+
 const fromUser = (path: string) => resolve(invokedFrom, path);
 
-// Nothing is created for `--from`, which measures nothing.
-const measuring = values.from === undefined;
-const outDir = fromUser(
-  values.out ??
-    (quick && measuring
-      ? mkdtempSync(join(tmpdir(), "inngest-bench-quick-"))
-      : join(REPO_ROOT, "docs/bench")),
-);
-/** Build and server logs; removed after a good run, kept (and named) after a failed one. */
-const workDir = measuring ? mkdtempSync(join(tmpdir(), "inngest-bench-")) : "";
-const began = Date.now();
+/** Parses the arguments and creates the folders the run writes to. */
+function configure(argv: string[]): void {
+  values = parseOptions(argv);
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  quick = values.quick;
+  rounds = values.rounds === undefined ? (quick ? 1 : 3) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+    usageError(`--rounds must be a whole number from 1 to 20, got "${values.rounds}"`);
+  const allTargets = targets();
+  const only = values.only
+    ?.split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
+  for (const id of only ?? [])
+    if (!allTargets.some((target) => target.id === id && id !== "node"))
+      usageError(`--only takes next, astro and remix, got "${id}"`);
+  selected = allTargets.filter(
+    (target) => target.id === "node" || !only || only.includes(target.id),
+  );
+  if (!["auto", "postgres", "pglite"].includes(values.database))
+    usageError(`--database must be auto, postgres or pglite, got "${values.database}"`);
+  skipBuild = values["skip-build"];
+
+  settings = quick
+    ? {
+        unloadedSeconds: 2,
+        warmupSeconds: 1,
+        loadedSeconds: 3,
+        connections: 10,
+        runs: 20,
+        inFlight: 1000,
+      }
+    : {
+        unloadedSeconds: 4,
+        warmupSeconds: 2,
+        loadedSeconds: 10,
+        connections: 10,
+        runs: 100,
+        inFlight: 1000,
+      };
+
+  invokedFrom = process.env.INIT_CWD || process.cwd();
+  // Nothing is created for `--from`, which measures nothing.
+  const measuring = values.from === undefined;
+  outDir = fromUser(
+    values.out ??
+      (quick && measuring
+        ? mkdtempSync(join(tmpdir(), "inngest-bench-quick-"))
+        : join(REPO_ROOT, "docs/bench")),
+  );
+  workDir = measuring ? mkdtempSync(join(tmpdir(), "inngest-bench-")) : "";
+  began = Date.now();
+}
+
 const stamp = () => {
   const seconds = Math.round((Date.now() - began) / 1000);
   return `[${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}]`;
@@ -147,11 +177,6 @@ async function stopAll(): Promise<void> {
     console.error(`could not drop the bench databases: ${(error as Error).message}`);
   });
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers`);
-    void stopAll().then(() => process.exit(130));
-  });
 
 // ------------------------------------------------------------------ databases
 
@@ -442,7 +467,7 @@ function versionOf(dir: string, pkg: string): string {
 
 // ------------------------------------------------------------------ main
 
-async function main(): Promise<void> {
+async function measureAll(): Promise<void> {
   const loadAtStart = loadavg();
   log(
     `pnpm bench: ${selected.map((target) => target.label).join(", ")}; ${rounds} round${rounds === 1 ? "" : "s"}` +
@@ -572,12 +597,21 @@ function republish(file: string): void {
   publish(report, dirname(resolve(file)), false);
 }
 
-const entry = values.from
-  ? Promise.resolve().then(() => republish(fromUser(values.from as string)))
-  : main();
-entry.catch(async (error: unknown) => {
-  console.error(`\npnpm bench failed: ${error instanceof Error ? error.message : String(error)}`);
-  if (workDir) console.error(`(server and build logs kept in ${workDir})`);
-  await stopAll();
-  process.exit(1);
-});
+/** `pnpm bench [options]` (src/main.ts calls it). */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
+  configure(argv);
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the servers`);
+      void stopAll().then(() => process.exit(130));
+    });
+  try {
+    if (values.from) republish(fromUser(values.from));
+    else await measureAll();
+  } catch (error) {
+    console.error(`\npnpm bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (workDir) console.error(`(server and build logs kept in ${workDir})`);
+    await stopAll();
+    process.exit(1);
+  }
+}

@@ -6,10 +6,17 @@
  * with `node`; INNGEST_APP_ID and INNGEST_DEV come from the environment, as in the apps.
  */
 import { createServer } from "node:http";
-import { functions, inngest } from "@repo/functions";
+import { createFunctions, createInngestClient } from "@repo/functions";
 import { serve } from "inngest/node";
 
-const handler = serve({ client: inngest, functions });
+const inngest = createInngestClient({ appId: process.env.INNGEST_APP_ID || "floor" });
+const functions = createFunctions({
+  inngest,
+  db: () => {
+    throw new Error("the floor has no database: only bench-three-steps runs here");
+  },
+});
+const handler = serve({ client: inngest, functions: Object.values(functions) });
 const port = Number(process.env.PORT ?? 4000);
 const host = process.env.HOST ?? "127.0.0.1";
 

@@ -1,3 +1,4 @@
+import type { RunJson } from "@repo/test-utils";
 import autocannon from "autocannon";
 import { FatalError, waitFor } from "./servers";
 import { percentile } from "./stats";
@@ -120,15 +121,6 @@ export async function loadStepCalls(
     callsPerSec: result.requests.total / (result.duration || seconds),
     calls: result.requests.total,
   };
-}
-
-interface RunJson {
-  run_id: string;
-  function_id: string;
-  event_id: string;
-  status: string;
-  ended_at: string | null;
-  output: unknown;
 }
 
 async function json<T>(response: Response, what: string): Promise<T> {

@@ -1,23 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort, waitFor as waitForCondition } from "@repo/test-utils";
 import { REPO_ROOT } from "./targets";
 
 /** Spawning, waiting for and stopping the servers the bench runs. */
 
-/** A port that was free a moment ago (bound to port 0, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Thrown by a `waitFor` check: stop waiting, this will not get better. */
 export class FatalError extends Error {
@@ -34,24 +23,24 @@ export async function waitFor<T>(
     alive,
   }: { timeoutMs?: number; intervalMs?: number; alive?: () => string | undefined } = {},
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    const dead = alive?.();
-    if (dead) throw new Error(`${what}: ${dead}`);
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      if (error instanceof FatalError) throw error;
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${what}: not done after ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ""}`,
-      );
-    await new Promise((next) => setTimeout(next, intervalMs));
-  }
+  let fatal: Error | undefined;
+  return waitForCondition(
+    what,
+    async () => {
+      const dead = alive?.();
+      if (dead) {
+        fatal = new Error(`${what}: ${dead}`);
+        return undefined;
+      }
+      try {
+        return await check();
+      } catch (error) {
+        if (error instanceof FatalError) fatal = error;
+        throw error;
+      }
+    },
+    { timeoutMs, intervalMs, stop: () => fatal },
+  );
 }
 
 export interface Spawned {

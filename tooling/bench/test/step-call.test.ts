@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { functions, inngest } from "@repo/functions";
+import { createFunctions, createInngestClient } from "@repo/functions";
 import { serve } from "inngest/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStepCalls, stepCallUrl, verifyStepCall } from "../src/measure";
@@ -11,7 +11,14 @@ let server: Server;
 let serveUrl: string;
 
 beforeAll(async () => {
-  const handler = serve({ client: inngest, functions });
+  const inngest = createInngestClient({ appId: "bench-test" });
+  const functions = createFunctions({
+    inngest,
+    db: () => {
+      throw new Error("the bench probe uses no database");
+    },
+  });
+  const handler = serve({ client: inngest, functions: Object.values(functions) });
   server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
   serveUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/inngest`;

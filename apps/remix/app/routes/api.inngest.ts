@@ -1,6 +1,6 @@
 import { serve } from "inngest/remix";
-import { functions, inngest } from "../inngest.server";
+import { runtime } from "../runtime.server";
 
-const handler = serve({ client: inngest, functions });
+const handler = serve({ client: runtime.inngest, functions: runtime.functions });
 
 export { handler as action, handler as loader };

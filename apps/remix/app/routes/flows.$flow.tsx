@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { findFlow } from "@repo/handlers/flows";
-import { FlowPage } from "../components/flow-page";
+import { findFlow } from "@repo/contracts/flows";
+import { FlowPage } from "@repo/ui/react";
 
 export function loader({ params }: LoaderFunctionArgs) {
   const flow = findFlow(params.flow ?? "");

@@ -1,7 +1,8 @@
 import { InngestTestEngine } from "@inngest/test";
 import { describe, expect, it } from "vitest";
-import { event } from "../../test/support";
-import { benchThreeStepsFn } from "./bench-three-steps";
+import { event, testFunctions } from "../../test/support";
+
+const { benchThreeSteps: benchThreeStepsFn } = testFunctions();
 
 describe("bench-three-steps", () => {
   const engine = new InngestTestEngine({ function: benchThreeStepsFn });

@@ -2,7 +2,7 @@ import { analyticsEvents, datasets, emailOutbox, reports, users, webhookLog } fr
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
 import { reportPeriod } from "../reports";
-import { DAILY_REPORT_SCHEDULE, dailyReport } from "./daily-report";
+import { DAILY_REPORT_SCHEDULE } from "./daily-report";
 
 const tick = Date.parse("2026-11-20T09:00:00.000Z");
 const hoursBefore = (hours: number) => new Date(tick - hours * 3600_000);
@@ -19,6 +19,7 @@ describe("reportPeriod", () => {
 
 describe.each(drivers)("daily-report on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { dailyReport } = database.functions;
 
   it("is scheduled at 09:00 every day", () => {
     expect(DAILY_REPORT_SCHEDULE).toBe("0 9 * * *");

@@ -3,7 +3,6 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
 import { transformRecords, validateRecords } from "../pipeline";
-import { dataPipeline } from "./data-pipeline";
 
 describe("validateRecords", () => {
   it("names the record (1-based) and field of each problem", () => {
@@ -48,6 +47,7 @@ describe("transformRecords", () => {
 
 describe.each(drivers)("data-pipeline on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { dataPipeline } = database.functions;
   const upload = (datasetId: string, records: unknown[]) =>
     event("app/data.uploaded", {
       datasetId,

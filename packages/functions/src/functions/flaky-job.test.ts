@@ -2,11 +2,14 @@ import { InngestTestEngine, mockCtx } from "@inngest/test";
 import { functionFailures, jobAttempts } from "@repo/db";
 import { asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { drivers, event, useTestDatabase } from "../../test/support";
-import { FLAKY_JOB_RETRIES, flakyJob } from "./flaky-job";
+import { drivers, event, TEST_APP_ID, useTestDatabase } from "../../test/support";
+import type { AppFunctions } from "../index";
+import { FLAKY_JOB_RETRIES } from "./flaky-job";
+
+type FlakyJob = AppFunctions["flakyJob"];
 
 /** Runs the function as attempt `attempt` (0-based) of its step, as a retry would. */
-function runAttempt(jobId: string, failTimes: number, attempt: number) {
+function runAttempt(flakyJob: FlakyJob, jobId: string, failTimes: number, attempt: number) {
   return new InngestTestEngine({
     function: flakyJob,
     transformCtx: (ctx) => ({ ...mockCtx(ctx), attempt }),
@@ -15,6 +18,7 @@ function runAttempt(jobId: string, failTimes: number, attempt: number) {
 
 describe.each(drivers)("flaky-job on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { flakyJob } = database.functions;
   const attempts = (jobId: string) =>
     database.db
       .select({
@@ -34,13 +38,13 @@ describe.each(drivers)("flaky-job on %s", (driver) => {
 
   it("fails its first K attempts, records each, and succeeds on attempt K+1", async () => {
     for (const attempt of [0, 1]) {
-      const { result, error } = await runAttempt("job-2", 2, attempt);
+      const { result, error } = await runAttempt(flakyJob, "job-2", 2, attempt);
       expect(result).toBeUndefined();
       expect((error as Error | undefined)?.message).toBe(
         `attempt ${attempt + 1} of job job-2 failed on purpose (it fails the first 2)`,
       );
     }
-    const success = await runAttempt("job-2", 2, 2);
+    const success = await runAttempt(flakyJob, "job-2", 2, 2);
     expect(success.error).toBeUndefined();
     expect(success.result).toEqual({ jobId: "job-2", succeededOnAttempt: 3 });
 
@@ -60,7 +64,7 @@ describe.each(drivers)("flaky-job on %s", (driver) => {
   });
 
   it("succeeds at once when no failure is asked for", async () => {
-    expect((await runAttempt("job-0", 0, 0)).result).toEqual({
+    expect((await runAttempt(flakyJob, "job-0", 0, 0)).result).toEqual({
       jobId: "job-0",
       succeededOnAttempt: 1,
     });
@@ -70,7 +74,7 @@ describe.each(drivers)("flaky-job on %s", (driver) => {
   it("the failure handler records the failure once", async () => {
     // Inngest runs `onFailure` as its own function on `inngest/function.failed`; @inngest/test runs
     // only main handlers, so the handler is mounted on that event here, with the SDK's ctx.error.
-    const { inngest } = await import("../client");
+    const { inngest } = database;
     const onFailure = flakyJob.opts.onFailure;
     if (!onFailure) throw new Error("flaky-job has no onFailure");
     const failureFn = inngest.createFunction(
@@ -82,7 +86,7 @@ describe.each(drivers)("flaky-job on %s", (driver) => {
         } as never),
     );
     const failed = event("inngest/function.failed", {
-      function_id: "inngest-frameworks-flaky-job",
+      function_id: `${TEST_APP_ID}-flaky-job`,
       run_id: "run-123",
       error: { name: "Error", message: "attempt 4 of job job-x failed on purpose" },
       event: event("app/job.requested", { jobId: "job-x", failTimes: 9 }),

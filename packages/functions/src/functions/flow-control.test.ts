@@ -2,22 +2,16 @@ import { analyticsEvents, eventBatches, syncRuns, taskRuns } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
-import { processUserTask, TASKS_PER_USER } from "./process-user-task";
-import { PAGE_VIEW_BATCH, recordPageViews } from "./record-page-views";
-import { SYNC_RATE_LIMIT, syncUserData } from "./sync-user-data";
 
 // The limits themselves are enforced by the Inngest server from each function's registered
-// config; these tests check that config and the rows each run writes. The dev server's suites
-// check the limits at work.
+// config: test/through-dev-server/flow-control.test.ts sends the events and checks them at work.
+// Here, in process: the config each function registers, and the rows each run writes.
 describe.each(drivers)("flow-control functions on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { processUserTask, recordPageViews, syncUserData } = database.functions;
 
   it("process-user-task is limited per user and records its work's start and end", async () => {
-    expect(processUserTask.opts.concurrency).toEqual({
-      limit: TASKS_PER_USER,
-      key: "event.data.userId",
-    });
-    expect(TASKS_PER_USER).toBe(1);
+    expect(processUserTask.opts.concurrency).toEqual({ limit: 1, key: "event.data.userId" });
 
     const { result, error } = await execute(processUserTask, [
       event("app/task.created", { userId: "u1", taskId: "t1", durationMs: 150 }),
@@ -41,7 +35,6 @@ describe.each(drivers)("flow-control functions on %s", (driver) => {
       limit: 5,
       period: "1m",
     });
-    expect(SYNC_RATE_LIMIT.limit).toBe(5);
 
     const evt = event("app/user.sync.requested", { userId: "u2" }, { id: "sync-evt-1" });
     await execute(syncUserData, [evt]);
@@ -52,7 +45,7 @@ describe.each(drivers)("flow-control functions on %s", (driver) => {
   });
 
   it("record-page-views stores a whole batch in one run and records its size", async () => {
-    expect(recordPageViews.opts.batchEvents).toEqual(PAGE_VIEW_BATCH);
+    expect(recordPageViews.opts.batchEvents).toEqual({ maxSize: 10, timeout: "5s" });
 
     const batch = ["/a", "/b", "/c"].map((path, index) =>
       event("app/page.viewed", { userId: index === 2 ? "u4" : "u3", path }),

@@ -1,7 +1,8 @@
 import { InngestTestEngine } from "@inngest/test";
 import { describe, expect, it } from "vitest";
-import { event } from "../../test/support";
-import { helloWorldFn } from "./hello-world";
+import { event, testFunctions } from "../../test/support";
+
+const { helloWorld: helloWorldFn } = testFunctions();
 
 describe("hello-world", () => {
   const engine = new InngestTestEngine({

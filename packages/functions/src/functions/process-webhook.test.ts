@@ -2,9 +2,7 @@ import { webhookLog } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
-import { inngest } from "../client";
 import { interpretWebhook } from "../webhooks";
-import { processWebhook } from "./process-webhook";
 
 describe("interpretWebhook", () => {
   it.each([
@@ -29,6 +27,8 @@ describe("interpretWebhook", () => {
 
 describe.each(drivers)("process-webhook on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { processWebhook } = database.functions;
+  const { inngest } = database;
 
   async function logWebhook(payload: string) {
     const [row] = await database.db

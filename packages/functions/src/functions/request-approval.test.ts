@@ -4,13 +4,13 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drivers, event, useTestDatabase } from "../../test/support";
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, recordDecision } from "../approvals";
-import { requestApproval } from "./request-approval";
 
 // @inngest/test 1.0.0 cannot resume a `step.waitForEvent` (stack notes), so the engine runs the
 // function up to its wait here; the decision is recorded by `recordDecision`, tested directly. The
 // whole flow (approved, rejected, expired) runs end to end through the dev server's suite.
 describe.each(drivers)("request-approval on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { requestApproval } = database.functions;
   const load = async (id: string) =>
     (await database.db.select().from(approvalRequests).where(eq(approvalRequests.id, id)))[0];
 

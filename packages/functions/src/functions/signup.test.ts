@@ -1,15 +1,13 @@
 import { analyticsEvents, emailOutbox, profiles, users } from "@repo/db";
 import { describe, expect, it } from "vitest";
 import { drivers, event, execute, useTestDatabase } from "../../test/support";
-import { createProfile } from "./create-profile";
-import { sendWelcomeEmail } from "./send-welcome-email";
-import { trackAnalytics } from "./track-analytics";
 
 const signup = (userId: string) =>
   event("app/user.signup", { userId, email: `${userId}@example.com`, name: `User ${userId}` });
 
 describe.each(drivers)("signup fan-out on %s", (driver) => {
   const database = useTestDatabase(driver);
+  const { createProfile, sendWelcomeEmail, trackAnalytics } = database.functions;
 
   it("send-welcome-email writes one outbox row, and a rerun writes none", async () => {
     const evt = signup("u-mail");

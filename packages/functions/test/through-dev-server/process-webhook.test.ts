@@ -1,7 +1,6 @@
 import { webhookLog } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { inngest } from "../../src/client";
 import { drivers, useDevServerStack } from "./support";
 
 // A payload that cannot be processed is the sender's fault, not a passing outage: the function
@@ -32,7 +31,7 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
       }),
     );
     const run = await stack.onlyRunOf(
-      await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } }),
+      await stack.send({ name: "webhook/received", data: { logId, app: stack.inngest.id } }),
     );
     const result = { type: "invoice.paid", deliveryId: "evt_123", fields: ["amount", "currency"] };
 
@@ -50,9 +49,12 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
     const logId = await logWebhook("stripe", JSON.stringify({ type: "a", data: {} }));
     const theirs = await stack.send({
       name: "webhook/received",
-      data: { logId, app: `not-${inngest.id}` },
+      data: { logId, app: `not-${stack.inngest.id}` },
     });
-    const ours = await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } });
+    const ours = await stack.send({
+      name: "webhook/received",
+      data: { logId, app: stack.inngest.id },
+    });
 
     // Ours runs; once it has ended and the server is idle, theirs (sent first, matched against
     // the same trigger) has started nothing.
@@ -66,7 +68,7 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
     const logId = await logWebhook("github", JSON.stringify({ type: "push" }));
     const error = "payload.data must be an object";
     const run = await stack.onlyRunOf(
-      await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } }),
+      await stack.send({ name: "webhook/received", data: { logId, app: stack.inngest.id } }),
     );
 
     // No clock move: a retry would wait for its backoff, so Failed now means none was scheduled.
@@ -96,7 +98,7 @@ describe.each(drivers)("process-webhook through the dev server, on %s", (driver)
   it("a payload that is not JSON fails the same way, with the parser's complaint", async () => {
     const logId = await logWebhook("github", "{not json");
     const run = await stack.onlyRunOf(
-      await stack.send({ name: "webhook/received", data: { logId, app: inngest.id } }),
+      await stack.send({ name: "webhook/received", data: { logId, app: stack.inngest.id } }),
     );
     const ended = await stack.waitForEnd(run.run_id);
     expect(ended.status).toBe("Failed");

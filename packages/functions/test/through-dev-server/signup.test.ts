@@ -1,7 +1,6 @@
 import { analyticsEvents, emailOutbox, profiles, users } from "@repo/db";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { inngest } from "../../src";
 import { drivers, type RunJson, useDevServerStack } from "./support";
 
 const FAN_OUT = ["create-profile", "send-welcome-email", "track-analytics"];
@@ -28,7 +27,7 @@ describe.each(drivers)("signup fan-out through the dev server, on %s", (driver) 
     });
     expect(runs.map((run) => run.function_id).sort()).toEqual(FAN_OUT.map(stack.slug));
     return Object.fromEntries(
-      runs.map((run) => [run.function_id.slice(`${inngest.id}-`.length), run]),
+      runs.map((run) => [run.function_id.slice(`${stack.inngest.id}-`.length), run]),
     );
   }
 
@@ -98,7 +97,7 @@ describe.each(drivers)("signup fan-out through the dev server, on %s", (driver) 
 
   it("inngest.send() from the functions' own client reaches this dev server", async () => {
     // The client was built before INNGEST_DEV named this server; the serve handler updated it.
-    const { ids } = await inngest.send(signup("u-client"));
+    const { ids } = await stack.inngest.send(signup("u-client"));
     const [eventId] = ids;
     expect(eventId).toBeDefined();
     const runs = await fanOutOf(eventId ?? "");

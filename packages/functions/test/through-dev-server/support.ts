@@ -3,9 +3,18 @@ import type { AddressInfo } from "node:net";
 import type { Database } from "@repo/db";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { type DevServer, startDevServer } from "@repo/dev-server";
+import {
+  createRestClient,
+  type EventJson,
+  type OutgoingEvent,
+  type RestClient,
+  type RunJson,
+  type TimelineStep,
+  waitFor,
+} from "@repo/test-utils";
 import { serve } from "inngest/node";
 import { afterAll, beforeAll } from "vitest";
-import { configureDatabase, functions, inngest } from "../../src";
+import { createFunctions, createInngestClient, type FunctionsClient } from "../../src";
 
 /**
  * End-to-end support: the real `functions` array served by `inngest/node` on node:http, driven by
@@ -44,49 +53,13 @@ const CLIENT_URL_VARS = [
   "INNGEST_EVENT_API_BASE_URL",
 ] as const;
 
-/** Polls are bounded: the machine is shared, so deadlines are generous, and nothing sleeps blind. */
-const DEFAULT_DEADLINE_MS = 60_000;
-const POLL_MS = 25;
-
-export interface RunJson {
-  run_id: string;
-  function_id: string;
-  status: "Running" | "Completed" | "Failed" | "Cancelled" | string;
-  output: unknown;
-  event_id: string;
-  cron?: string;
-  ended_at: string | null;
-}
-
-export interface TimelineStep {
-  step_id: string | null;
-  name: string;
-  op: string;
-  attempt: number;
-  started_at: string;
-  ended_at: string | null;
-  output: unknown;
-  error: { name?: string; message?: string } | null;
-}
-
-export interface EventJson {
-  internal_id: string;
-  id: string;
-  name: string;
-  data: Record<string, unknown>;
-  ts: number;
-}
-
-export interface OutgoingEvent {
-  name: string;
-  data: Record<string, unknown>;
-  /** The sender's own id: a repeat within 24 h starts no new runs. */
-  id?: string;
-}
+export type { EventJson, OutgoingEvent, RunJson, TimelineStep };
 
 export interface Stack {
   /** The functions' database (the same one they write to). */
   readonly db: Database;
+  /** The functions' client (its app id names their slugs; it sends to this dev server). */
+  readonly inngest: FunctionsClient;
   readonly server: DevServer;
   /** The slug the server knows a function by: the app id, then the function's id. */
   slug(functionId: string): string;
@@ -112,19 +85,31 @@ export interface Stack {
   waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T>;
 }
 
+/** The app id the served functions register under. */
+export const STACK_APP_ID = "functions-e2e";
+
 /**
- * A database, dev server and app of the enclosing `describe`'s own. The database is configured as
- * the functions' database, and INNGEST_DEV points the functions' client at this dev server.
+ * A database, dev server and app of the enclosing `describe`'s own. The functions are created with
+ * the database, and INNGEST_DEV points the functions' client at this dev server.
  */
 export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
   let database: TestDatabase | undefined;
   let server: DevServer | undefined;
   let app: Server | undefined;
   const previousEnv = Object.fromEntries(CLIENT_URL_VARS.map((name) => [name, process.env[name]]));
+  const inngest = createInngestClient({ appId: STACK_APP_ID });
+  const functions = Object.values(
+    createFunctions({
+      inngest,
+      db: () => {
+        if (!database) throw new Error("the stack's database is not ready");
+        return database.db;
+      },
+    }),
+  );
 
   beforeAll(async () => {
     database = await createTestDatabase(driver);
-    configureDatabase(database);
     server = await startDevServer({
       port: 0,
       storage: "memory://",
@@ -163,34 +148,11 @@ export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
     return { server, database };
   };
 
-  async function request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${ready().server.url}${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as T;
-  }
-  const get = async <T>(path: string) => (await request<{ data: T }>("GET", path)).data;
-
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + DEFAULT_DEADLINE_MS;
-    let last: unknown;
-    for (;;) {
-      try {
-        const value = await probe();
-        if (value !== undefined) return value;
-      } catch (error) {
-        last = error;
-      }
-      if (Date.now() > deadline) {
-        const detail = last ? ` (last error: ${(last as Error).message})` : "";
-        throw new Error(`timed out after ${DEFAULT_DEADLINE_MS} ms waiting for ${what}${detail}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-  }
+  let rest: RestClient | undefined;
+  const api = () => {
+    rest ??= createRestClient(ready().server.url);
+    return rest;
+  };
 
   const stack: Stack = {
     get db() {
@@ -199,30 +161,27 @@ export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
     get server() {
       return ready().server;
     },
+    inngest,
     slug: (functionId) => `${inngest.id}-${functionId}`,
     async send(event) {
-      const { ids } = await request<{ ids: string[] }>("POST", "/e/test-key", event);
-      const [id] = ids;
+      const [id] = await api().send(event);
       if (!id) throw new Error(`POST /e/test-key returned no event id for ${event.name}`);
       return id;
     },
-    runsOf: (eventId) => get(`/v1/events/${eventId}/runs`),
-    run: (runId) => get(`/v1/runs/${runId}`),
-    runsOfFunction: (functionId) =>
-      get(`/v1/runs?function_id=${encodeURIComponent(stack.slug(functionId))}&limit=1000`),
-    eventsNamed: (name) => get(`/v1/events?name=${encodeURIComponent(name)}&limit=1000`),
+    runsOf: (eventId) => api().eventRuns(eventId),
+    run: (runId) => api().run(runId),
+    runsOfFunction: (functionId) => api().runs({ functionId: stack.slug(functionId), limit: 1000 }),
+    eventsNamed: (name) => api().events({ name, limit: 1000 }),
     async timeline(runId) {
-      return (await get<{ steps: TimelineStep[] }>(`/v1/runs/${runId}/timeline`)).steps;
+      return (await api().timeline(runId)).steps;
     },
     async advance(ms) {
-      await request("POST", "/test/clock/advance", { ms });
+      await api().test.advance(ms);
     },
     async advanceTo(at) {
-      await request("POST", "/test/clock/advance", { to: at.toISOString() });
+      await api().test.advanceTo(at);
     },
-    async clock() {
-      return new Date((await request<{ now: string }>("GET", "/test/clock")).now);
-    },
+    clock: () => api().test.now(),
     onlyRunOf: (eventId) =>
       waitFor(`a run of event ${eventId}`, async () => {
         const runs = await stack.runsOf(eventId);
@@ -240,7 +199,7 @@ export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
           (step) => step.op === op && (name === undefined || step.name === name),
         ),
       ),
-    waitFor,
+    waitFor: (what, probe) => waitFor(what, probe),
   };
   return stack;
 }

@@ -1,4 +1,4 @@
 import { serve } from "inngest/astro";
-import { functions, inngest } from "../../inngest";
+import { runtime } from "../../runtime";
 
-export const { GET, POST, PUT } = serve({ client: inngest, functions });
+export const { GET, POST, PUT } = serve({ client: runtime.inngest, functions: runtime.functions });

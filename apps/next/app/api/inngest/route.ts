@@ -1,4 +1,4 @@
 import { serve } from "inngest/next";
-import { functions, inngest } from "@/lib/inngest";
+import { runtime } from "@/lib/runtime";
 
-export const { GET, POST, PUT } = serve({ client: inngest, functions });
+export const { GET, POST, PUT } = serve({ client: runtime.inngest, functions: runtime.functions });

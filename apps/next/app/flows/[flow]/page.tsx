@@ -1,4 +1,4 @@
-import { findFlow, flows } from "@repo/handlers/flows";
+import { findFlow, flows } from "@repo/contracts/flows";
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { FlowPage } from "@/components/flow-page";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { escapeXml, renderSvg } from "../src/svg";
-import { report, target } from "./fixtures";
+import { report, target } from "../test/fixtures";
+import { escapeXml, renderSvg } from "./svg";
 
 const results = report([
   target("node", "inngest/node", { callsPerSec: [900, 1000, 1100], stepP99Ms: [3, 3, 3] }),

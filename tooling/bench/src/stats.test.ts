@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { median, percentile, ratio, relativeSpread, summarize } from "../src/stats";
+import { median, percentile, ratio, relativeSpread, summarize } from "./stats";
 
 const oneToHundred = Array.from({ length: 100 }, (_, i) => 100 - i);
 

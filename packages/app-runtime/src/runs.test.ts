@@ -1,6 +1,6 @@
+import { type FakeInngest, restRun, startFakeInngest } from "@repo/test-utils";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createRunsProxy, ownRuns, RunsProxyError } from "../src/runs";
-import { type FakeInngest, restRun, startFakeInngest } from "./fake-inngest";
+import { createRunsProxy, ownRuns, RunsProxyError } from "./runs";
 
 describe("ownRuns: one Inngest server, three apps serving the same functions", () => {
   it("keeps this app's runs, named by the app's function id", () => {

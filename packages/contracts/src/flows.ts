@@ -1,7 +1,10 @@
+import type { EventName } from "./events";
+
 /**
  * The flow catalogue: every flow the apps offer, with its page route, its forms, their fields and
- * the `data-testid`s. Pure data, imported by the three apps (to render the same pages) and by the
- * e2e suite (to drive them), so that one spec fits every app.
+ * the `data-testid`s. Pure data, imported by the three apps and the browser module (to render and
+ * drive the same pages), by the handlers (to parse the forms) and by the e2e suite (to drive them),
+ * so that one spec fits every app.
  */
 
 export type FieldType = "text" | "email" | "number" | "select" | "textarea";
@@ -26,7 +29,7 @@ export interface FlowForm {
   id: string;
   submitLabel: string;
   /** The event the form sends (one or several of it; see `count` fields). */
-  event: string;
+  event: EventName;
   fields: readonly FlowField[];
 }
 

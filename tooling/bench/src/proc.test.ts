@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { descendants, parseStatParent, parseStatusRss, treeRss } from "../src/proc";
+import { descendants, parseStatParent, parseStatusRss, treeRss } from "./proc";
 
 describe("reading /proc", () => {
   it("finds the parent pid after the command name, even one with spaces and parentheses", () => {

@@ -1,0 +1,3 @@
+import { preset } from "@repo/test-utils/vitest";
+
+export default preset;

@@ -1,0 +1,3 @@
+import { preset } from "./src/vitest";
+
+export default preset;
