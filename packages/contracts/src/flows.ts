@@ -344,7 +344,8 @@ export const flows = [
   {
     id: "rate-limit",
     title: "Rate limit per user",
-    summary: "At most 5 runs per user a minute: further events are stored, but start no run.",
+    summary:
+      "5 runs per user a minute, as Inngest counts it: one at once, then one more every 12 s. Events over the limit are stored, but start no run (Skipped).",
     route: "/flows/rate-limit",
     functions: ["sync-user-data"],
     resultsKey: "userId",

@@ -6,8 +6,9 @@ import { userSyncRequested } from "../events";
 export const SYNC_RATE_LIMIT = { key: "event.data.userId", limit: 5, period: "1m" } as const;
 
 /**
- * Rate limited per user: past 5 events a minute, Inngest skips the run (the event is still
- * stored). Each run that did start leaves one row.
+ * Rate limited per user, 5 a minute. Inngest spaces them: one run starts at once (its burst is
+ * floor(limit / 10) = 0 more), then one more every 12 s; an event over the limit starts no run
+ * (the event is still stored, the run is Skipped). Each run that did start leaves one row.
  */
 export function defineSyncUserData({ inngest, database }: FunctionContext) {
   return inngest.createFunction(

@@ -37,24 +37,31 @@ describe.each(drivers)("flow control through the dev server, on %s", (driver) =>
     expect(rows.filter((row) => row.userId === "u-two")).toHaveLength(1);
   });
 
-  it("sync-user-data starts at most 5 runs per user a minute; other users are not held up", async () => {
+  it("sync-user-data starts one run of a user at once, then one every 12 s; other users are not held up", async () => {
     const sync = (userId: string) =>
       stack.send({ name: "app/user.sync.requested", data: { userId } });
     for (let i = 0; i < 7; i++) await sync("u-limited");
     await sync("u-free");
     await stack.advance(0);
-    await runsEnded("sync-user-data", 6);
+    // 8 runs: 2 completed (one per user), 6 Skipped by the rate limit.
+    const runs = await runsEnded("sync-user-data", 8);
+    expect(runs.filter((run) => run.status === "Skipped")).toHaveLength(6);
     const rowsOf = async (userId: string) =>
       (await stack.db.select().from(syncRuns).where(eq(syncRuns.userId, userId))).length;
-    expect(await rowsOf("u-limited")).toBe(5);
+    expect(await rowsOf("u-limited")).toBe(1);
     expect(await rowsOf("u-free")).toBe(1);
 
-    // A minute later the user may sync again.
-    await stack.advance(61_000);
+    // 5 per minute is one every 12 s: not a moment before.
+    await stack.advance(11_000);
     await sync("u-limited");
     await stack.advance(0);
-    await stack.waitFor("the sixth sync of u-limited", async () =>
-      (await rowsOf("u-limited")) === 6 ? true : undefined,
+    await runsEnded("sync-user-data", 9);
+    expect(await rowsOf("u-limited")).toBe(1);
+    await stack.advance(1_000);
+    await sync("u-limited");
+    await stack.advance(0);
+    await stack.waitFor("the second sync of u-limited", async () =>
+      (await rowsOf("u-limited")) === 2 ? true : undefined,
     );
   });
 
