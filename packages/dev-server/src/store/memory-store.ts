@@ -298,7 +298,7 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isActive = (run: RunRecord) => run.status === "Running" || run.status === "Queued";
 
 export class MemoryStore implements Store {
-  get kind(): "memory" {
+  get kind(): "memory" | "journal" {
     return "memory";
   }
 

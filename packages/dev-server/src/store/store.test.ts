@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Changes } from "../engine/changes";
 import { IDEMPOTENCY_TTL_MS } from "../flow-control/idempotency";
 import type { Pause, QueueItem, RunRecord, StoredEvent } from "../types";
+import { JournalStore } from "./journal-store";
 import { MemoryStore } from "./memory-store";
 import { openPglite, openPostgres } from "./sql";
 import { SqlStore } from "./sql-store";
@@ -10,7 +14,7 @@ import type { Store, StoredFunction } from "./store";
 
 /**
  * The store's contract, written once and run against every implementation: SqlStore on PGlite and
- * on PostgreSQL (when reachable), MemoryStore. What one answers, all answer.
+ * on PostgreSQL (when reachable), MemoryStore, JournalStore. What one answers, all answer.
  */
 
 interface Implementation {
@@ -31,6 +35,20 @@ const implementations: Implementation[] = [
     async open() {
       const store = new MemoryStore();
       return { store, dispose: () => store.close() };
+    },
+  },
+  {
+    name: "JournalStore",
+    async open() {
+      const parent = mkdtempSync(join(tmpdir(), "dev-server-contract-"));
+      const store = await JournalStore.open(join(parent, "state"));
+      return {
+        store,
+        async dispose() {
+          await store.close();
+          rmSync(parent, { recursive: true, force: true });
+        },
+      };
     },
   },
 ];
