@@ -285,6 +285,20 @@ describe("JournalStore", () => {
     }
   });
 
+  it("a journal holding only a torn record, beside a snapshot, is emptied before the next append", async () => {
+    const dir = folder();
+    await closeIt(await openAt(dir));
+    expect(existsSync(join(dir, "snapshot.json"))).toBe(true);
+    const line = journalLine(1, { t: "commit", now: T0, sets: [setRecord(start(9))] });
+    appendFileSync(join(dir, "journal.log"), line.slice(0, 40));
+    const reopened = await openAt(dir);
+    expect(statSync(join(dir, "journal.log")).size).toBe(0);
+    await reopened.commit([start(1)], T0);
+    await closeIt(reopened);
+    const again = await openAt(dir);
+    expect((await again.listRuns({ limit: 10 })).map((r) => r.runId)).toEqual(["R001"]);
+  });
+
   it("refuses a journal whose damage is followed by good records", async () => {
     const dir = folder();
     const store = await openAt(dir);

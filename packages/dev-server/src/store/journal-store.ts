@@ -153,23 +153,29 @@ export class JournalStore extends MemoryStore {
       this.seq = snapshot.seq;
     }
     const journalFile = join(this.dir, JOURNAL);
-    const records = readJournal(readFileSync(journalFile, "utf8"), journalFile);
-    let replayed = 0;
+    const text = readFileSync(journalFile, "utf8");
+    const records = readJournal(text, journalFile);
     for (const record of records) {
       if (record.seq <= this.seq) continue;
       try {
         this.check(record.w);
       } catch {
-        // It was refused when it was written too (checked before its append): never applied.
+        // A write is checked before it is appended, so this does not happen; were it to, the
+        // record is skipped whole, as a refused write is.
         this.seq = record.seq;
         continue;
       }
       this.apply(record.w);
       this.seq = record.seq;
-      replayed++;
     }
-    if (replayed > 0 || records.length > 0 || !existsSync(snapshotFile)) await this.compact();
-    else this.size = (await this.journal.stat()).size;
+    // Anything in the journal (a torn record too) goes into a new snapshot and the journal starts
+    // empty: appends never follow a dropped record.
+    if (text.length > 0 || !existsSync(snapshotFile)) await this.compact();
+    else {
+      this.size = 0;
+      // The journal may have just been created: its entry in the folder is made durable too.
+      await syncFolder(this.dir);
+    }
   }
 
   /** Writes the state as the snapshot, then starts an empty journal. */
@@ -217,9 +223,17 @@ export class JournalStore extends MemoryStore {
       const line = Buffer.from(journalLine(this.seq + 1, record));
       try {
         await this.journal.write(line, 0, line.length);
-        await this.journal.datasync();
       } catch (error) {
         await this.cutBack(error);
+        throw error;
+      }
+      try {
+        await this.journal.datasync();
+      } catch (error) {
+        // After a failed flush, what the disk holds is unknown: no write is acknowledged again.
+        this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be flushed`, {
+          cause: error,
+        });
         throw error;
       }
       this.seq++;
