@@ -290,11 +290,12 @@ describe.each(implementations)("Store contract: $name", (implementation) => {
     await store.commit(
       [
         changes((set) => {
+          // Out of id order: the reads order them.
           set.newRuns.push(
-            run("R01", { eventId: "E01", eventIds: ["E01", "E02"] }),
-            run("R02", { functionSlug: "app-other", eventId: "E02", eventIds: ["E02"] }),
             run("R03", { status: "Queued", concurrency: [{ key: "k", limit: 2 }] }),
+            run("R01", { eventId: "E01", eventIds: ["E01", "E02"] }),
             run("R04", { eventId: "E03", eventIds: ["E03"], cron: "* * * * *" }),
+            run("R02", { functionSlug: "app-other", eventId: "E02", eventIds: ["E02"] }),
           );
         }),
       ],
@@ -479,7 +480,8 @@ describe.each(implementations)("Store contract: $name", (implementation) => {
     await store.commit(
       [
         changes((set) => {
-          set.add(call("Q1", "R01", T0 + 5, 2, { unreachable: 1 }));
+          // Put again: its attempt, due time and data change; its kind, run and step stay.
+          set.add({ ...call("Q1", "R01", T0 + 5, 2, { unreachable: 1 }), stepId: "other" });
           set.deleteItems.add("Q3");
           set.deleteItems.add("C1");
           set.addItems.set("C1", { ...call("C1", "R02", T0 + 100) });
