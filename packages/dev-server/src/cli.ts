@@ -21,7 +21,8 @@ Options:
       --host <host>          address to bind (default 127.0.0.1)
   -u, --sdk-url <url>        an app's serve URL to sync, e.g. http://127.0.0.1:3000/api/inngest
                              (repeatable); retried until it answers, then kept synced
-      --storage <where>      postgres://... URL, a folder for embedded PGlite, or memory://
+      --storage <where>      a folder (state in memory, journaled to disk), a postgres://... URL,
+                             pglite:<folder> (embedded PGlite), or memory:// (nothing kept)
                              (default: DATABASE_URL if set, else .data/dev-server)
       --signing-key <key>    secure mode: sign calls to apps, verify their answers, require the
                              key's hash from apps that register (default: INNGEST_SIGNING_KEY)

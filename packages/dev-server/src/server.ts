@@ -17,8 +17,7 @@ import { registerUiApi } from "./http/ui-api";
 import { registerUiAssets } from "./http/ui-assets";
 import { SdkClient } from "./sdk-client";
 import { signingKeyProblem } from "./signing";
-import { openPglite, openPostgres, type SqlClient } from "./store/sql";
-import { SqlStore } from "./store/sql-store";
+import { openStore } from "./store/open";
 import type { Store } from "./store/store";
 import type { AppRecord } from "./types";
 
@@ -36,7 +35,7 @@ export interface DevServerOptions {
   host?: string;
   /** App serve URLs to sync at start and keep synced (like `inngest-cli dev -u`). */
   sdkUrls?: string[];
-  /** `postgres://...`, a PGlite folder, or `memory://`. Default: `.data/dev-server`. */
+  /** A folder (journal), `postgres://...`, `pglite:<folder>` or `memory://` (see `store/open.ts`). Default: `.data/dev-server`. */
   storage?: string;
   /**
    * Secure mode: calls to apps are signed and their answers verified, `/fn/register` needs the
@@ -81,11 +80,6 @@ const quietLogger: Logger = {
   error: (m) => console.error(m),
 };
 
-export async function openStorage(storage: string): Promise<SqlClient> {
-  if (/^postgres(ql)?:\/\//.test(storage)) return openPostgres(storage);
-  return openPglite(storage);
-}
-
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const logger = options.logger ?? quietLogger;
   if (options.signingKey) {
@@ -93,8 +87,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (problem) throw new Error(`signingKey: ${problem}`);
   }
   const clock: Clock = options.testMode ? new VirtualClock(options.clockStart) : realClock;
-  const sql = await openStorage(options.storage ?? ".data/dev-server");
-  const store = await SqlStore.open(sql);
+  const store = await openStore(options.storage ?? ".data/dev-server");
   const sdk = new SdkClient({ signingKey: options.signingKey });
   const engine = new Engine({
     store,

@@ -215,7 +215,7 @@ describe("the dev-server process", () => {
 
     const url = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(banner)?.[1] ?? "";
     expect(url).not.toBe("http://127.0.0.1:0");
-    expect(banner).toContain("storage: pglite memory://");
+    expect(banner).toContain("storage: memory memory://");
     expect(banner).toContain(`${live.url} (synced, 1 function)`);
     expect(banner).toMatch(
       new RegExp(

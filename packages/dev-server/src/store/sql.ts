@@ -69,9 +69,10 @@ export async function openPglite(dataDir: string): Promise<SqlClient> {
 }
 
 /**
- * PGlite lets one process at a time use a folder; a second one would corrupt it. A lock file
- * beside the folder (`<folder>.lock`) holds the owner's pid: a live owner other than this process
- * refuses the folder with what to do, a dead one's lock is taken over. Returns the release.
+ * One process at a time may use a storage folder (PGlite's or the journal's); a second one would
+ * corrupt it. A lock file beside the folder (`<folder>.lock`) holds the owner's pid: a live owner
+ * other than this process refuses the folder with what to do, a dead one's lock is taken over.
+ * Returns the release.
  */
 export function lockDataDir(dir: string): () => void {
   const lockFile = join(dirname(dir), `${basename(dir)}.lock`);
@@ -79,8 +80,8 @@ export function lockDataDir(dir: string): () => void {
     const owner = Number.parseInt(readFileSync(lockFile, "utf8"), 10);
     if (owner && owner !== process.pid && isAlive(owner)) {
       throw new Error(
-        `the dev server's storage ${dir} is in use by process ${owner} (embedded PGlite allows one ` +
-          "process per folder): stop that process, or give this one another --storage folder, " +
+        `the dev server's storage ${dir} is in use by process ${owner} (one process per ` +
+          "folder): stop that process, or give this one another --storage folder, " +
           "memory://, or a postgres:// URL",
       );
     }

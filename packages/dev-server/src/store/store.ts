@@ -13,10 +13,11 @@ import type {
 /**
  * The dev server's durable state. The engine keeps what it works on in memory and writes through
  * here: a unit of work (`ChangeSet`) lands in one transaction, or not at all. Reads serve the HTTP
- * API and the engine's start. `SqlStore` implements it on PostgreSQL or PGlite.
+ * API and the engine's start. `SqlStore` implements it on PostgreSQL or PGlite, `MemoryStore` in
+ * memory, `JournalStore` in memory with an append-only journal on disk (`open.ts` picks one).
  */
 export interface Store {
-  readonly kind: "postgres" | "pglite";
+  readonly kind: "postgres" | "pglite" | "memory" | "journal";
   /** Where the data lives, for the banner (a URL without its password, or a folder). */
   readonly location: string;
   close(): Promise<void>;

@@ -1,0 +1,283 @@
+import { constants, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { type FileHandle, open, rename } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { crc32 } from "node:zlib";
+import type { ChangeSet } from "../engine/changes";
+import type { AppRecord } from "../types";
+import {
+  appRecord,
+  MemoryStore,
+  type StateImage,
+  setRecord,
+  type WriteRecord,
+} from "./memory-store";
+import { lockDataDir } from "./sql";
+import type { StoredFunction } from "./store";
+
+/**
+ * The store in memory, made durable by an append-only journal in its folder. Every write is a
+ * record appended to `journal.log` and flushed (`fdatasync`) before it is applied in memory and
+ * before its promise resolves: one append and one flush per call, and the engine's committer
+ * already hands `commit` a whole group of change sets. Writes are made one at a time, in the order
+ * they were asked for.
+ *
+ * A record is one line: the CRC-32 of its JSON (8 hex digits), a space, the JSON
+ * (`{"seq":n,"w":WriteRecord}`). At open, `snapshot.json` (the state after record `seq`) is loaded,
+ * the journal's later records are replayed up to the first torn or corrupt one (a crash mid-write),
+ * and the store compacts: a new snapshot (written to a temporary file, flushed, renamed, the folder
+ * flushed), then an empty journal. Records a snapshot already holds are skipped by their `seq`, so a
+ * crash between the two steps replays nothing twice.
+ */
+
+const SNAPSHOT = "snapshot.json";
+const JOURNAL = "journal.log";
+const SNAPSHOT_VERSION = 1;
+
+/** Folders open in this process: the lock file only keeps other processes out. */
+const openFolders = new Set<string>();
+
+interface Snapshot {
+  version: number;
+  /** The last journal record the state includes. */
+  seq: number;
+  state: StateImage;
+}
+
+/** A journal line for a record: `crc32hex json\n`. */
+export function journalLine(seq: number, write: WriteRecord): string {
+  const json = JSON.stringify({ seq, w: write });
+  return `${crc32(json).toString(16).padStart(8, "0")} ${json}\n`;
+}
+
+/**
+ * The records of a journal's text, in order. A last line that is torn (no newline) or does not
+ * match its checksum is a write the process died in: it is dropped. A bad line with good records
+ * after it is damage, not a crash: that throws rather than drop acknowledged writes.
+ */
+export function readJournal(text: string, file = JOURNAL): { seq: number; w: WriteRecord }[] {
+  const records: { seq: number; w: WriteRecord }[] = [];
+  let start = 0;
+  let bad = -1;
+  for (let number = 1; start < text.length; number++) {
+    const end = text.indexOf("\n", start);
+    if (end < 0) break;
+    const line = text.slice(start, end);
+    start = end + 1;
+    const record = parseLine(line);
+    if (!record) {
+      if (bad < 0) bad = number;
+      continue;
+    }
+    if (bad >= 0) {
+      throw new Error(
+        `${file}: line ${bad} is corrupt and good records follow it; not opening it rather than losing them`,
+      );
+    }
+    records.push(record);
+  }
+  return records;
+}
+
+function parseLine(line: string): { seq: number; w: WriteRecord } | null {
+  const json = line.slice(9);
+  if (line[8] !== " " || Number.parseInt(line.slice(0, 8), 16) !== crc32(json)) return null;
+  try {
+    return JSON.parse(json) as { seq: number; w: WriteRecord };
+  } catch {
+    return null;
+  }
+}
+
+export class JournalStore extends MemoryStore {
+  /** The last record written (or replayed). */
+  private seq = 0;
+  /** Writes, one after another: each waits for the one before it. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The journal's length once its last record was flushed: a failed append is cut back to it. */
+  private size = 0;
+  private broken: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private journal: FileHandle,
+    private readonly release: () => void,
+  ) {
+    super();
+  }
+
+  override get kind(): "memory" | "journal" {
+    return "journal";
+  }
+
+  override get location(): string {
+    return this.dir;
+  }
+
+  /** Opens (or creates) the store in `folder`: snapshot, replay, compaction. */
+  static async open(folder: string): Promise<JournalStore> {
+    const dir = resolve(folder);
+    mkdirSync(dir, { recursive: true });
+    if (openFolders.has(dir)) {
+      throw new Error(`the dev server's storage ${dir} is already open in this process`);
+    }
+    const unlock = lockDataDir(dir);
+    openFolders.add(dir);
+    const release = () => {
+      openFolders.delete(dir);
+      unlock();
+    };
+    let journal: FileHandle | undefined;
+    try {
+      journal = await open(join(dir, JOURNAL), "a+");
+      const store = new JournalStore(dir, journal, release);
+      await store.recover();
+      return store;
+    } catch (error) {
+      await journal?.close().catch(() => {});
+      release();
+      throw error;
+    }
+  }
+
+  private async recover(): Promise<void> {
+    const snapshotFile = join(this.dir, SNAPSHOT);
+    if (existsSync(snapshotFile)) {
+      const snapshot = JSON.parse(readFileSync(snapshotFile, "utf8")) as Snapshot;
+      if (snapshot.version !== SNAPSHOT_VERSION) {
+        throw new Error(
+          `${snapshotFile}: snapshot version ${snapshot.version}, this server reads ${SNAPSHOT_VERSION}`,
+        );
+      }
+      this.load(snapshot.state);
+      this.seq = snapshot.seq;
+    }
+    const journalFile = join(this.dir, JOURNAL);
+    const text = readFileSync(journalFile, "utf8");
+    const records = readJournal(text, journalFile);
+    for (const record of records) {
+      if (record.seq <= this.seq) continue;
+      try {
+        this.check(record.w);
+      } catch {
+        // A write is checked before it is appended, so this does not happen; were it to, the
+        // record is skipped whole, as a refused write is.
+        this.seq = record.seq;
+        continue;
+      }
+      this.apply(record.w);
+      this.seq = record.seq;
+    }
+    // Anything in the journal (a torn record too) goes into a new snapshot and the journal starts
+    // empty: appends never follow a dropped record.
+    if (text.length > 0 || !existsSync(snapshotFile)) await this.compact();
+    else {
+      this.size = 0;
+      // The journal may have just been created: its entry in the folder is made durable too.
+      await syncFolder(this.dir);
+    }
+  }
+
+  /** Writes the state as the snapshot, then starts an empty journal. */
+  private async compact(): Promise<void> {
+    const snapshot: Snapshot = { version: SNAPSHOT_VERSION, seq: this.seq, state: this.image() };
+    const temporary = join(this.dir, `${SNAPSHOT}.tmp`);
+    const file = await open(temporary, "w");
+    try {
+      await file.writeFile(JSON.stringify(snapshot));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, join(this.dir, SNAPSHOT));
+    await syncFolder(this.dir);
+    await this.journal.truncate(0);
+    await this.journal.sync();
+    this.size = 0;
+  }
+
+  override commit(sets: readonly ChangeSet[], now: number): Promise<Set<string>[]> {
+    // Copied now: what is journaled and applied is the sets as they were asked.
+    const write: WriteRecord = { t: "commit", now, sets: sets.map(setRecord) };
+    return this.write(write);
+  }
+
+  override async reset(): Promise<void> {
+    await this.write({ t: "reset" });
+  }
+
+  override async saveApp(app: AppRecord, functions: StoredFunction[] | null): Promise<void> {
+    await this.write(appRecord(app, functions));
+  }
+
+  override async setAppError(url: string, error: string): Promise<void> {
+    await this.write({ t: "appError", url: String(url), error: String(error) });
+  }
+
+  /** Checks, appends and flushes, then applies; after every write asked before it. */
+  private write(record: WriteRecord): Promise<Set<string>[]> {
+    const done = this.tail.then(async () => {
+      if (this.closed) throw new Error(`the store at ${this.dir} is closed`);
+      if (this.broken) throw this.broken;
+      this.check(record);
+      const line = Buffer.from(journalLine(this.seq + 1, record));
+      try {
+        await this.journal.write(line, 0, line.length);
+      } catch (error) {
+        await this.cutBack(error);
+        throw error;
+      }
+      try {
+        await this.journal.datasync();
+      } catch (error) {
+        // After a failed flush, what the disk holds is unknown: no write is acknowledged again.
+        this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be flushed`, {
+          cause: error,
+        });
+        throw error;
+      }
+      this.seq++;
+      this.size += line.length;
+      return this.apply(record);
+    });
+    this.tail = done.catch(() => {});
+    return done;
+  }
+
+  /** A failed append may have left part of a record: the journal is cut back to its last good end. */
+  private async cutBack(cause: unknown): Promise<void> {
+    try {
+      await this.journal.truncate(this.size);
+      await this.journal.datasync();
+    } catch {
+      this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be repaired`, {
+        cause,
+      });
+    }
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    await this.tail;
+    this.closed = true;
+    try {
+      await this.journal.close();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+/** Flushes a folder's entries (a rename in it), where the platform allows opening a folder. */
+async function syncFolder(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, constants.O_RDONLY);
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL") throw error;
+  } finally {
+    await handle?.close();
+  }
+}
