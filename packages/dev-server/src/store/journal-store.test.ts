@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Changes } from "../engine/changes";
 import type { RunRecord } from "../types";
 import { JournalStore, journalLine, readJournal } from "./journal-store";
-import { setRecord } from "./memory-store";
+import { setRecord } from "./records";
 import type { Store } from "./store";
 
 /**

@@ -4,13 +4,8 @@ import { join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import type { ChangeSet } from "../engine/changes";
 import type { AppRecord } from "../types";
-import {
-  appRecord,
-  MemoryStore,
-  type StateImage,
-  setRecord,
-  type WriteRecord,
-} from "./memory-store";
+import { MemoryStore } from "./memory-store";
+import { appRecord, type StateImage, setRecord, type WriteRecord } from "./records";
 import { lockDataDir } from "./sql";
 import type { StoredFunction } from "./store";
 
