@@ -1,8 +1,8 @@
-import { monotonicFactory } from "ulid";
 import type { JsonObject, StoredEvent, WireEvent } from "../types";
+import { monotonicUlid } from "../ulid";
 
 /** ULIDs for events, runs and pauses: time-ordered, strictly increasing within the process. */
-export const nextUlid = monotonicFactory();
+export const nextUlid = monotonicUlid();
 
 export interface EventInput {
   name: string;
