@@ -111,7 +111,7 @@ function devServer() {
   return {
     name: "dev-server",
     command: [
-      "pnpm exec tsx src/cli.ts",
+      "node bin/dev-server.mjs",
       `--port ${DEV_SERVER_PORT}`,
       "--storage memory://",
       "--test-mode",

@@ -280,7 +280,7 @@ const help = await new Promise<string>((resolve) => {
   import("node:child_process").then(({ execFile }) =>
     execFile(
       process.execPath,
-      ["--import", "tsx", new URL("../src/cli.ts", import.meta.url).pathname, "--help"],
+      [new URL("../bin/dev-server.mjs", import.meta.url).pathname, "--help"],
       (_, stdout) => resolve(stdout),
     ),
   );

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 /**
- * The dev server as users run it: its CLI in a process of its own (so the bench's load generator
+ * The dev server as users run it: its bin in a process of its own (so the bench's load generator
  * and the SDK app do not share its event loop), with the figures only a process has: how long it
  * took to listen, its memory (from /proc) and its CPU time.
  */
@@ -21,7 +21,7 @@ export interface ServerProcess {
   stop(options?: { kill9?: boolean }): Promise<void>;
 }
 
-const cliPath = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const binPath = fileURLToPath(new URL("../bin/dev-server.mjs", import.meta.url));
 const TICKS_PER_SECOND = 100;
 
 export async function freePort(): Promise<number> {
@@ -39,11 +39,9 @@ export async function startServerProcess(args: string[]): Promise<ServerProcess>
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ["--import", "tsx", cliPath, "--port", String(port), ...args],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child: ChildProcess = spawn(process.execPath, [binPath, "--port", String(port), ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout?.on("data", (chunk) => {
     output += chunk;

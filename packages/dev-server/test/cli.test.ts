@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readdirSync, statSync, utimesSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
@@ -163,6 +164,25 @@ describe("the dev-server process", () => {
     expect(code).toBe(0);
     expect(stdout).toContain("Usage: inngest-dev-server");
     expect(stdout).toContain("--sdk-url");
+  });
+
+  it("runs the current sources: a changed source file gets a fresh bundle", async () => {
+    const cache = resolve(import.meta.dirname, "../node_modules/.cache/dev-server");
+    const bundles = () => readdirSync(cache).filter((name) => /^cli-\w+\.mjs$/.test(name));
+    expect((await runCli(["--help"])).code).toBe(0);
+    const [before] = bundles();
+    expect(before).toBeDefined();
+    // An edit, as far as the launcher can tell (it keys the bundle on each source's size and mtime).
+    const source = resolve(import.meta.dirname, "../src/durations.ts");
+    const { atime, mtime } = statSync(source);
+    utimesSync(source, atime, new Date(mtime.getTime() + 1000));
+    try {
+      expect((await runCli(["--help"])).code).toBe(0);
+      // (Other test files may start the server meanwhile: only ask that a new bundle exists.)
+      expect(bundles().filter((name) => name !== before)).not.toHaveLength(0);
+    } finally {
+      utimesSync(source, atime, mtime);
+    }
   });
 
   const closers: (() => Promise<void>)[] = [];

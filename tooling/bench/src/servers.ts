@@ -126,14 +126,14 @@ export function serverEnv(extra: Record<string, string>, binDirs: string[]): Nod
   };
 }
 
-/** The dev server (packages/dev-server), run with node and tsx's loader: one process. */
+/** The dev server (packages/dev-server), run by its bin (one node process, no loader thread). */
 export async function startDevServer(
   port: number,
   logFile: string,
 ): Promise<Spawned & { url: string }> {
   const cwd = join(REPO_ROOT, "packages/dev-server");
   const spawned = spawnShell(
-    `exec node --import tsx src/cli.ts --port ${port} --storage memory://`,
+    `exec node bin/dev-server.mjs --port ${port} --storage memory://`,
     { cwd, env: serverEnv({}, []), logFile },
   );
   const url = `http://127.0.0.1:${port}`;

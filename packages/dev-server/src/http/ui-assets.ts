@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Context, Hono } from "hono";
+import { packageRoot } from "../package-root";
 
 /**
  * Serves the dev UI (ui/, Preact in TSX) from the dev server itself: the shell at `/` and at each
@@ -11,7 +12,7 @@ import type { Context, Hono } from "hono";
  * dev`) needs no build step and nothing from the network.
  */
 
-const UI_DIR = fileURLToPath(new URL("../../ui/", import.meta.url));
+const UI_DIR = join(packageRoot(), "ui/");
 
 /** The client's routes: a reload or a shared link there gets the shell, which routes itself. */
 export const UI_ROUTES = [
