@@ -1,4 +1,5 @@
 import type { FunctionConfig } from "./functions/config";
+import { type AnswerHeaders, RequestFailedError, sendRequest } from "./http-client";
 import { canonicalJson, signatureHeader, verifySignature } from "./signing";
 import type { JsonObject } from "./types";
 
@@ -9,7 +10,7 @@ import type { JsonObject } from "./types";
 
 export interface CallResponse {
   status: number;
-  headers: Headers;
+  headers: AnswerHeaders;
   /** Parsed JSON, or the raw text when it is not JSON. */
   body: unknown;
   /** False when the answer did not come from an Inngest SDK (no `x-inngest-sdk` header). */
@@ -72,24 +73,20 @@ export class SdkClient {
 
   private async send(
     url: string,
-    init: RequestInit & { body: string },
+    init: { method: string; headers: Record<string, string>; body: string },
     timeoutMs: number,
     cancel?: AbortSignal,
   ) {
-    let response: Response;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    let response: Awaited<ReturnType<typeof sendRequest>>;
     try {
-      response = await fetch(url, {
-        ...init,
-        signal: cancel ? AbortSignal.any([timeout, cancel]) : timeout,
-      });
+      response = await sendRequest(url, { ...init, timeoutMs, signal: cancel });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      if (!(error instanceof RequestFailedError)) throw error;
       throw new AppUnreachableError(
-        `${init.method} ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+        `${init.method} ${url}: ${error.code === "TIMEOUT" || error.code === "ABORTED" ? error.message : error.code}`,
       );
     }
-    const text = await response.text();
+    const { text } = response;
     const fromSdk = response.headers.has("x-inngest-sdk");
     if (response.status === 401 && !fromSdk && response.headers.has("x-inngest-sdk-handled")) {
       // The SDK strips its headers but this one when a request fails its signature check.
