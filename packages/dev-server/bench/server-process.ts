@@ -35,11 +35,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `DEV_SERVER_NODE_ARGS` adds Node flags to the server's process, e.g. to profile it:
+ * `DEV_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" pnpm bench` (a profile is written
+ * when the server exits cleanly).
+ */
+const nodeArgs = (process.env.DEV_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 export async function startServerProcess(args: string[]): Promise<ServerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [binPath, "--port", String(port), ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, binPath, "--port", String(port), ...args], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
