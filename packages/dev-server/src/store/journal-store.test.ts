@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Changes } from "../engine/changes";
 import type { RunRecord } from "../types";
-import { JournalStore, journalLine, readJournal } from "./journal-store";
+import { JournalStore, type JournalStoreOptions, journalLine, readJournal } from "./journal-store";
 import { setRecord } from "./records";
 import type { Store } from "./store";
 
@@ -40,8 +41,8 @@ function folder(): string {
   return join(parent, "state");
 }
 
-async function openAt(dir: string): Promise<JournalStore> {
-  const store = await JournalStore.open(dir);
+async function openAt(dir: string, options?: JournalStoreOptions): Promise<JournalStore> {
+  const store = await JournalStore.open(dir, options);
   open.push(store);
   return store;
 }
@@ -333,6 +334,45 @@ describe("JournalStore", () => {
     const afterCrash = await openAt(dir);
     expect(await reads(afterCrash)).toEqual(before);
     expect((await afterCrash.timeline("R005")).map((e) => e.seq)).toEqual([1]);
+  });
+
+  it("compacts while running once the journal outgrows its bound and 4x the snapshot; nothing is lost", async () => {
+    const dir = folder();
+    const store = await openAt(dir, { compactAfterBytes: 4096 });
+    const sizes: number[] = [];
+    for (let n = 1; n <= 60; n++) {
+      await store.commit([start(n)], T0 + n);
+      sizes.push(statSync(join(dir, "journal.log")).size);
+    }
+    // It compacted, more than once, and each time before a write: the journal never grew far past
+    // the bound (one record over, at most), and a snapshot holds what the journal dropped.
+    expect(store.compactions).toBeGreaterThan(1);
+    const snapshotBytes = statSync(join(dir, "snapshot.json")).size;
+    const record = Math.max(...sizes.map((size, i) => size - (sizes[i - 1] ?? 0)));
+    expect(Math.max(...sizes)).toBeLessThan(Math.max(4096, 4 * snapshotBytes) + 2 * record);
+    expect(JSON.parse(readFileSync(join(dir, "snapshot.json"), "utf8")).seq).toBeGreaterThan(1);
+    const before = await reads(store);
+    expect(before.runs).toHaveLength(60);
+    await closeIt(store);
+    expect(await reads(await openAt(dir))).toEqual(before);
+  });
+
+  it("goes on when a snapshot cannot be written while running, and compacts once it can", async () => {
+    const dir = folder();
+    const store = await openAt(dir, { compactAfterBytes: 2048 });
+    // The snapshot's temporary name taken by a folder: writing the snapshot fails, as on a full
+    // disk, before anything replaced the old snapshot.
+    mkdirSync(join(dir, "snapshot.json.tmp"));
+    for (let n = 1; n <= 30; n++) await store.commit([start(n)], T0 + n);
+    expect(store.compactions).toBe(0);
+    expect(statSync(join(dir, "journal.log")).size).toBeGreaterThan(2048);
+    rmSync(join(dir, "snapshot.json.tmp"), { recursive: true });
+    for (let n = 31; n <= 60; n++) await store.commit([start(n)], T0 + n);
+    expect(store.compactions).toBeGreaterThan(0);
+    const before = await reads(store);
+    expect(before.runs).toHaveLength(60);
+    await closeIt(store);
+    expect(await reads(await openAt(dir))).toEqual(before);
   });
 
   it("refuses a folder another store holds, in this process or another", async () => {

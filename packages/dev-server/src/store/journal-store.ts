@@ -22,11 +22,23 @@ import type { StoredFunction } from "./store";
  * and the store compacts: a new snapshot (written to a temporary file, flushed, renamed, the folder
  * flushed), then an empty journal. Records a snapshot already holds are skipped by their `seq`, so a
  * crash between the two steps replays nothing twice.
+ *
+ * It compacts the same way while it runs, in turn with the writes (they wait for it), once the
+ * journal has grown past `compactAfterBytes` and past four times the last snapshot: a restart
+ * never replays more than that, and the cost of writing snapshots stays in proportion to what was
+ * written.
  */
 
 const SNAPSHOT = "snapshot.json";
 const JOURNAL = "journal.log";
 const SNAPSHOT_VERSION = 1;
+/** The journal's size at which a running store compacts, at least (see the class comment). */
+const COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
+
+export interface JournalStoreOptions {
+  /** Compact while running once the journal is this large (and 4x the last snapshot). */
+  compactAfterBytes?: number;
+}
 
 /** Folders open in this process: the lock file only keeps other processes out. */
 const openFolders = new Set<string>();
@@ -92,13 +104,17 @@ export class JournalStore extends MemoryStore {
   private size = 0;
   private broken: Error | null = null;
   private closed = false;
+  /** The journal's size from which the next write is preceded by a compaction. */
+  private compactAt: number;
 
   private constructor(
     private readonly dir: string,
     private journal: FileHandle,
     private readonly release: () => void,
+    private readonly compactAfterBytes: number,
   ) {
     super();
+    this.compactAt = compactAfterBytes;
   }
 
   override get kind(): "memory" | "journal" {
@@ -110,7 +126,7 @@ export class JournalStore extends MemoryStore {
   }
 
   /** Opens (or creates) the store in `folder`: snapshot, replay, compaction. */
-  static async open(folder: string): Promise<JournalStore> {
+  static async open(folder: string, options: JournalStoreOptions = {}): Promise<JournalStore> {
     const dir = resolve(folder);
     mkdirSync(dir, { recursive: true });
     if (openFolders.has(dir)) {
@@ -125,7 +141,12 @@ export class JournalStore extends MemoryStore {
     let journal: FileHandle | undefined;
     try {
       journal = await open(join(dir, JOURNAL), "a+");
-      const store = new JournalStore(dir, journal, release);
+      const store = new JournalStore(
+        dir,
+        journal,
+        release,
+        options.compactAfterBytes ?? COMPACT_AFTER_BYTES,
+      );
       await store.recover();
       return store;
     } catch (error) {
@@ -177,18 +198,51 @@ export class JournalStore extends MemoryStore {
   private async compact(): Promise<void> {
     const snapshot: Snapshot = { version: SNAPSHOT_VERSION, seq: this.seq, state: this.image() };
     const temporary = join(this.dir, `${SNAPSHOT}.tmp`);
+    const text = JSON.stringify(snapshot);
     const file = await open(temporary, "w");
     try {
-      await file.writeFile(JSON.stringify(snapshot));
+      await file.writeFile(text);
       await file.sync();
     } finally {
       await file.close();
     }
     await rename(temporary, join(this.dir, SNAPSHOT));
-    await syncFolder(this.dir);
-    await this.journal.truncate(0);
-    await this.journal.sync();
+    try {
+      await syncFolder(this.dir);
+      await this.journal.truncate(0);
+      await this.journal.sync();
+    } catch (error) {
+      // The journal's length on disk is unknown now: appending after it could leave a gap.
+      this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be emptied`, {
+        cause: error,
+      });
+      throw error;
+    }
     this.size = 0;
+    this.compactAt = Math.max(this.compactAfterBytes, 4 * text.length);
+  }
+
+  /**
+   * A compaction while running, before the next write (which waits for it). If writing the
+   * snapshot fails (a full disk), the journal is still whole (a snapshot replaces the old one only
+   * by a rename, and records it holds are skipped by their seq): the store goes on, and tries
+   * again once the journal has doubled. A failure after the rename breaks the store (see compact).
+   */
+  private async compactWhileRunning(): Promise<void> {
+    try {
+      await this.compact();
+      this.compactionCount++;
+    } catch {
+      if (this.broken) throw this.broken;
+      this.compactAt = 2 * this.size;
+    }
+  }
+
+  private compactionCount = 0;
+
+  /** Compactions done while running (for tests and figures). */
+  get compactions(): number {
+    return this.compactionCount;
   }
 
   override commit(sets: readonly ChangeSet[], now: number): Promise<Set<string>[]> {
@@ -214,6 +268,10 @@ export class JournalStore extends MemoryStore {
     const done = this.tail.then(async () => {
       if (this.closed) throw new Error(`the store at ${this.dir} is closed`);
       if (this.broken) throw this.broken;
+      if (this.size >= this.compactAt) {
+        await this.compactWhileRunning();
+        if (this.broken) throw this.broken;
+      }
       this.check(record);
       const line = Buffer.from(journalLine(this.seq + 1, record));
       try {
