@@ -63,18 +63,12 @@ export function parseCli(
     "retry-base": { type: "string" },
     "retry-max": { type: "string" },
     "test-mode": { type: "boolean" },
-    checkpointing: { type: "boolean" },
+    "no-checkpointing": { type: "boolean" },
     verbose: { type: "boolean", short: "v" },
     help: { type: "boolean", short: "h" },
   } as const;
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: optionsSpec,
-      allowPositionals: false,
-      allowNegative: true,
-      strict: true,
-    });
+    parsed = parseArgs({ args: argv, options: optionsSpec, allowPositionals: false, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -132,7 +126,7 @@ export function parseCli(
     retry,
     resyncIntervalMs,
     testMode: Boolean(values["test-mode"]),
-    checkpointing: values.checkpointing ?? true,
+    checkpointing: !values["no-checkpointing"],
     logger: consoleLogger(Boolean(values.verbose)),
   };
 }

@@ -130,8 +130,25 @@ export class Executor {
     } catch (error) {
       failure = error;
     }
-    await timeouts;
-    await this.state.withRunLock(item.runId, async () => {
+    try {
+      await timeouts;
+      await this.applyResponse(item, fn, response, failure, prepared, dispatch, startedAt);
+    } finally {
+      if (dispatch) this.state.dispatches.delete(dispatch.qiId);
+    }
+  }
+
+  /** Under the run's lock: what the call's answer (or its failure) does to the run. */
+  private applyResponse(
+    item: CallItem,
+    fn: FunctionRecord,
+    response: CallResponse | null,
+    failure: unknown,
+    prepared: PreparedCall,
+    dispatch: Dispatch | null,
+    startedAt: number,
+  ): Promise<void> {
+    return this.state.withRunLock(item.runId, async () => {
       // The call is over: a checkpoint naming it from now on is stale.
       if (dispatch) this.state.dispatches.delete(dispatch.qiId);
       // A run that ended meanwhile (cancelled, timed out) drops the answer.
