@@ -234,6 +234,8 @@ describe.each(drivers)("steps on %s", (driver) => {
     expect(new Set(calls[3]?.stack)).toEqual(planned);
     // After a response with several ops, planned steps are not run inline until they are all done.
     expect(calls.slice(1, 3).every((call) => call.disableImmediateExecution)).toBe(true);
+    // Then classic: one discovery runs "sum", one more returns; checkpointing: one does both.
+    expect(calls).toHaveLength(perMode({ classic: 5, checkpointing: 4 }));
 
     const steps = await h.timeline(run?.run_id ?? "");
     expect(steps.map((step) => step.op)).toEqual(["StepRun", "StepRun", "StepRun", "RunCompleted"]);
@@ -260,7 +262,9 @@ describe.each(drivers)("steps on %s", (driver) => {
       output: { slow: "slow done", reply: { key: "pw", says: "hi" }, after: "after" },
     });
     expect(timesRan("pw:slow")).toBe(1);
-    expect(h.callsOf(run.run_id).filter((call) => call.stepId === sha1("slow"))).toHaveLength(1);
+    expect(h.callsOf(run.run_id).filter((call) => call.stepId === sha1("slow"))).toHaveLength(
+      perMode({ classic: 1, checkpointing: 1 }),
+    );
     const steps = await h.timeline(run.run_id);
     expect(steps.filter((step) => step.op === "WaitForEvent")).toHaveLength(1);
     expect(steps.find((step) => step.op === "WaitForEvent")?.output).toMatchObject({
