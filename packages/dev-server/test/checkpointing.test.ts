@@ -368,6 +368,67 @@ describe.runIf(CHECKPOINTING)("checkpointing when the checkpoint API fails", () 
     ),
   ];
 
+  const buffered = (inngest: Harness["inngest"]) => [
+    inngest.createFunction(
+      {
+        id: "buffered",
+        triggers: [{ event: "ckpt/buffered" }],
+        retries: 0,
+        // Two steps per checkpoint: the SDK holds a step until the next one has run.
+        checkpointing: { bufferedSteps: 2 },
+      },
+      async ({ step }) => {
+        const a = await step.run("a", () => "A");
+        const b = await step.run("b", () => `${a}B`);
+        const c = await step.run("c", () => `${b}C`);
+        return c;
+      },
+    ),
+  ];
+
+  it.each([
+    ["pass", [["a", "b"]], [[206, false]]],
+    [
+      "fail",
+      [],
+      [
+        [206, false],
+        [206, false],
+      ],
+    ],
+  ] as const)(
+    "takes several steps per checkpoint, and several StepRuns in one answer, with checkpoints that %s",
+    async (checkpointApi, checkpointed, calls) => {
+      const h = await startHarness("ckpt-buffered", buffered, { checkpointApi });
+      try {
+        const [eventId = ""] = await h.send([{ name: "ckpt/buffered" }]);
+        const run = await h.waitForEnd((await h.runOf(eventId)).run_id);
+        expect(run).toMatchObject({ status: "Completed", output: "ABC" });
+        expect(h.checkpoints.map((checkpoint) => checkpoint.stepIds)).toEqual(
+          checkpointed.map((ids) => ids.map(sha1)),
+        );
+        // "c" is still buffered when the function returns: it comes with RunComplete. Failing
+        // checkpoints: a and b come back as one answer of two StepRuns, which are not parallel
+        // steps (the next call may still run steps inline and checkpoint them).
+        expect(
+          h.callsOf(run.run_id).map((call) => [call.status, call.disableImmediateExecution]),
+        ).toEqual(calls);
+        const answers = h
+          .callsOf(run.run_id)
+          .map((call) => (JSON.parse(call.body ?? "[]") as { op: string }[]).map((op) => op.op));
+        expect(answers.at(-1)).toEqual(["StepRun", "RunComplete"]);
+        expect((await h.timeline(run.run_id)).map((step) => [step.op, step.name])).toEqual([
+          ["StepRun", "a"],
+          ["StepRun", "b"],
+          ["StepRun", "c"],
+          ["RunCompleted", "Completed"],
+        ]);
+      } finally {
+        await h.close();
+      }
+    },
+  );
+
   it.each([
     ["fail", "never reach the server"],
     ["lose-answer", "reach the server but their answers are lost"],
