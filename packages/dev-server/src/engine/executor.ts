@@ -122,15 +122,15 @@ export class Executor {
     const timeouts = this.armTimeouts(run, fn);
     const startedAt = this.clock.now();
     const dispatch = this.checkpointing ? this.openDispatch(fn, item, startedAt) : null;
-    const prepared = this.prepare(run, fn, item, dispatch);
-    let response: CallResponse | null = null;
-    let failure: unknown = null;
     try {
-      response = await this.sdk.call(prepared.url, prepared.payload, prepared.headers);
-    } catch (error) {
-      failure = error;
-    }
-    try {
+      const prepared = this.prepare(run, fn, item, dispatch);
+      let response: CallResponse | null = null;
+      let failure: unknown = null;
+      try {
+        response = await this.sdk.call(prepared.url, prepared.payload, prepared.headers);
+      } catch (error) {
+        failure = error;
+      }
       await timeouts;
       await this.applyResponse(item, fn, response, failure, prepared, dispatch, startedAt);
     } finally {
