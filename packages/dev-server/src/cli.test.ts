@@ -30,6 +30,13 @@ describe("banner", () => {
     );
   });
 
+  it("says when the server runs in classic mode (no checkpointing), and nothing by default", () => {
+    expect(banner(server, { sdkUrls: [], checkpointing: false }, [])).toContain(
+      "classic mode (no checkpointing)",
+    );
+    expect(banner(server, { sdkUrls: [] }, [])).not.toContain("classic mode");
+  });
+
   it("says nothing of them when there are none", () => {
     expect(banner(server, { sdkUrls: [] }, [])).not.toContain("not synced since this start");
   });

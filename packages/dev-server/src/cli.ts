@@ -30,6 +30,8 @@ Options:
       --poll-interval <time> how often -u apps are re-synced once reachable (default 5s)
       --retry-base <time>    delay before the first retry, doubled each attempt (default 1s)
       --retry-max <time>     longest delay between retries (default 1h)
+      --no-checkpointing     classic mode: one step per call (by default the SDK may run several
+                             steps per call, checkpointing each to /v1/checkpoint)
       --test-mode            virtual clock (POST /test/clock/advance) and POST /test/reset
   -v, --verbose              log every run's end and every sync
   -h, --help                 this text
@@ -61,6 +63,7 @@ export function parseCli(
     "retry-base": { type: "string" },
     "retry-max": { type: "string" },
     "test-mode": { type: "boolean" },
+    "no-checkpointing": { type: "boolean" },
     verbose: { type: "boolean", short: "v" },
     help: { type: "boolean", short: "h" },
   } as const;
@@ -123,6 +126,7 @@ export function parseCli(
     retry,
     resyncIntervalMs,
     testMode: Boolean(values["test-mode"]),
+    checkpointing: !values["no-checkpointing"],
     logger: consoleLogger(Boolean(values.verbose)),
   };
 }
@@ -155,6 +159,7 @@ export function banner(
     `storage: ${kind} ${location}`,
     ...(options.testMode ? ["test mode (virtual clock)"] : []),
     ...(options.signingKey ? ["secure (signed calls)"] : []),
+    ...(options.checkpointing === false ? ["classic mode (no checkpointing)"] : []),
     ...(options.eventKey ? ["event key required"] : []),
     `apps: ${apps}`,
     ...(stale.length

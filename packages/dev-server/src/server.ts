@@ -7,6 +7,7 @@ import { Engine } from "./engine/engine";
 import type { RetryPolicy } from "./engine/executor";
 import type { Logger } from "./engine/state";
 import { validateFunctions } from "./functions/validation";
+import { registerCheckpointApi } from "./http/checkpoint";
 import { registerDevInfo } from "./http/dev-info";
 import { EventIntake, parseEvents, registerEventApi } from "./http/events";
 import { answerErrors } from "./http/request";
@@ -52,6 +53,12 @@ export interface DevServerOptions {
   logger?: Logger;
   /** How often apps given with `sdkUrls` are re-synced once reachable (ms). Default 5 s, as Go. */
   resyncIntervalMs?: number;
+  /**
+   * Async checkpointing (default on): calls carry `ctx.fn_id` and `ctx.qi_id`, so the SDK runs
+   * several steps per call and posts each to `/v1/checkpoint/:runId/async`. `false` is classic
+   * mode: one step per call.
+   */
+  checkpointing?: boolean;
 }
 
 export interface DevServer {
@@ -94,6 +101,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     clock,
     sdk,
     logger,
+    checkpointing: options.checkpointing ?? true,
     retry: { baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 3_600_000 },
   });
   await engine.start();
@@ -117,6 +125,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     },
   });
   registerRestV1(app, { engine, store });
+  registerCheckpointApi(app, { engine, signingKey: options.signingKey });
   registerUiApi(app, {
     store,
     engine,

@@ -39,6 +39,7 @@ describe("parseCli", () => {
       retry: { baseMs: 1000, maxMs: 3_600_000 },
       resyncIntervalMs: 5000,
       testMode: false,
+      checkpointing: true,
     });
   });
 
@@ -74,6 +75,7 @@ describe("parseCli", () => {
     [["--poll-interval", "500ms"], { resyncIntervalMs: 500 }],
     [["--retry-base", "100ms", "--retry-max", "2m"], { retry: { baseMs: 100, maxMs: 120_000 } }],
     [["--test-mode"], { testMode: true }],
+    [["--no-checkpointing"], { checkpointing: false }],
   ])("reads %j", (argv, expected) => {
     expect(options(argv)).toMatchObject(expected);
   });

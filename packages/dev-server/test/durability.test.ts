@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { freePort, waitFor } from "@repo/test-utils";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CHECKPOINTING } from "./harness";
 
 /**
  * Durability, for real: the dev server and the app run as their own processes and are killed with
@@ -116,6 +117,7 @@ describe.each(drivers)("durability on %s", (driver) => {
         "100ms",
         "--retry-max",
         "1s",
+        ...(CHECKPOINTING ? [] : ["--no-checkpointing"]),
       ],
       {},
       /listening on/,
@@ -152,7 +154,7 @@ describe.each(drivers)("durability on %s", (driver) => {
     )[0];
   const synced = () =>
     poll("the app to sync", async () =>
-      (await api<unknown[]>("/api/functions")).length >= 2 ? true : undefined,
+      (await api<unknown[]>("/api/functions")).length >= 3 ? true : undefined,
     );
 
   it("a run survives kill -9 of the dev server: restarted on the same storage, it goes on, and no memoized step runs again", async () => {
@@ -184,6 +186,53 @@ describe.each(drivers)("durability on %s", (driver) => {
       "server-kill:a",
       "server-kill:c",
       "server-kill:slow",
+    ]);
+  }, 180_000);
+
+  it("a step memoized mid-call (checkpointed, or answered in classic mode) survives kill -9 of the server, and the call cut off by the kill runs nothing more", async () => {
+    writeFileSync(effectsFile(), "");
+    rmSync(`${effectsFile()}.release`, { force: true });
+    await startApp();
+    await startServer();
+    await synced();
+    const [eventId = ""] = await send([{ name: "durable/held", data: { key: "ckpt-kill" } }]);
+    // "a" is memoized (in checkpointing mode by a checkpoint of the call that now holds at the
+    // next step, still in flight) when the server is killed.
+    await poll("step a to be memoized and the held step to start", async () => {
+      const run = await runOf(eventId);
+      const steps = run
+        ? await api<{ steps: { op: string; name: string }[] }>(`/v1/runs/${run.run_id}/timeline`)
+        : undefined;
+      return steps?.steps.some((step) => step.name === "a") &&
+        effects("ckpt-kill").includes("ckpt-kill:held-started")
+        ? true
+        : undefined;
+    });
+    await kill9(server);
+
+    await startServer();
+    // The restarted server calls again: "a" is replayed, the held step starts a second time.
+    await poll("the held step to start again", async () =>
+      effects("ckpt-kill").filter((line) => line === "ckpt-kill:held-started").length === 2
+        ? true
+        : undefined,
+    );
+    writeFileSync(`${effectsFile()}.release`, "");
+    const run = await poll("the run to complete", async () => {
+      const found = await runOf(eventId);
+      return found?.status === "Completed" ? found : undefined;
+    });
+    expect(run.output).toBe("AHC");
+    // "a" never ran again. The held step was cut off by the kill, so both calls ran it; the call
+    // from before the restart was stopped there (checkpointing: its checkpoint got a 409; classic:
+    // its answer had no server to reach), so "c" ran once.
+    expect(effects("ckpt-kill").sort()).toEqual([
+      "ckpt-kill:a",
+      "ckpt-kill:c",
+      "ckpt-kill:held",
+      "ckpt-kill:held",
+      "ckpt-kill:held-started",
+      "ckpt-kill:held-started",
     ]);
   }, 180_000);
 

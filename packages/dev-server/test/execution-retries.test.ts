@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { testDrivers } from "@repo/db/testing";
 import { type FailureEventArgs, NonRetriableError, RetryAfterError } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness, type TimelineStep } from "./harness";
+import { type Harness, perMode, startHarness, type TimelineStep } from "./harness";
 
 /**
  * Retries and failures, on the virtual clock: step errors retried with exponential backoff (and
@@ -133,7 +133,7 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
     await h.idle();
     // Attempt 0 failed; nothing more happens until the backoff has passed.
     await h.advance(BASE_MS - 1);
-    expect(h.callsOf(run.run_id)).toHaveLength(1);
+    expect(h.callsOf(run.run_id)).toHaveLength(perMode({ classic: 1, checkpointing: 1 }));
 
     await h.advance(1 + 2 * BASE_MS + 4 * BASE_MS);
     const ended = await h.waitForEnd(run.run_id);
@@ -149,14 +149,19 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
     ]);
     expect(gaps(startTimes(steps.slice(0, 4)))).toEqual([BASE_MS, 2 * BASE_MS, 4 * BASE_MS]);
     expect(steps[0]?.error).toMatchObject({ message: "transient failure on attempt 0" });
-    // `retries: 5` means 6 attempts, and the SDK is told so.
-    expect(h.callsOf(run.run_id).map((call) => [call.attempt, call.maxAttempts])).toEqual([
+    // `retries: 5` means 6 attempts, and the SDK is told so. The same calls in both modes: a
+    // checkpointing SDK answers a retried step's success at once (so the next call is attempt 0),
+    // and the last call completes (200 classic, 206 RunComplete checkpointing).
+    const attempts = [
       [0, 6],
       [1, 6],
       [2, 6],
       [3, 6],
       [0, 6],
-    ]);
+    ];
+    expect(h.callsOf(run.run_id).map((call) => [call.attempt, call.maxAttempts])).toEqual(
+      perMode({ classic: attempts, checkpointing: attempts }),
+    );
   });
 
   it("gives a step 5 attempts when retries is unset, then memoizes its error and fails the run", async () => {
@@ -199,10 +204,13 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
     const stepCalls = h
       .callsOf(run.run_id)
       .filter((call) => call.steps[sha1("doomed")] === undefined);
-    expect(stepCalls.map((call) => [call.attempt, call.maxAttempts])).toEqual([
+    const attempts = [
       [0, 2],
       [1, 2],
-    ]);
+    ];
+    expect(stepCalls.map((call) => [call.attempt, call.maxAttempts])).toEqual(
+      perMode({ classic: attempts, checkpointing: attempts }),
+    );
   });
 
   it("hands a step's final error to the function, which may catch it and complete", async () => {
@@ -224,7 +232,7 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
     const run = await h.runOf(eventId);
     await h.idle();
     await h.advance(29_999);
-    expect(h.callsOf(run.run_id)).toHaveLength(1);
+    expect(h.callsOf(run.run_id)).toHaveLength(perMode({ classic: 1, checkpointing: 1 }));
     await h.advance(1);
     const ended = await h.waitForEnd(run.run_id);
     expect(ended).toMatchObject({ status: "Completed", output: "ok on attempt 1" });
@@ -238,7 +246,7 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
     const run = await h.runOf(eventId);
     await h.idle();
     await h.advance(44_999);
-    expect(h.callsOf(run.run_id)).toHaveLength(1);
+    expect(h.callsOf(run.run_id)).toHaveLength(perMode({ classic: 1, checkpointing: 1 }));
     await h.advance(1);
     const ended = await h.waitForEnd(run.run_id);
     expect(ended.status).toBe("Completed");
@@ -268,7 +276,9 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
       status: "Failed",
       output: { name: "NonRetriableError", message: "the function gives up" },
     });
-    expect(h.callsOf(run.run_id).map((call) => [call.attempt, call.status])).toEqual([[0, 400]]);
+    expect(h.callsOf(run.run_id).map((call) => [call.attempt, call.status])).toEqual(
+      perMode({ classic: [[0, 400]], checkpointing: [[0, 400]] }),
+    );
   });
 
   it("retries a function-level throw with backoff, then fails the run with its error", async () => {
@@ -290,7 +300,9 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
       ["RunFailed", 0],
     ]);
     expect(gaps(startTimes(steps.slice(0, 3)))).toEqual([BASE_MS, 2 * BASE_MS]);
-    expect(h.callsOf(run.run_id).map((call) => call.status)).toEqual([500, 500, 400]);
+    expect(h.callsOf(run.run_id).map((call) => call.status)).toEqual(
+      perMode({ classic: [500, 500, 400], checkpointing: [500, 500, 400] }),
+    );
   });
 
   it("completes a run whose function-level throw stops on a retry", async () => {

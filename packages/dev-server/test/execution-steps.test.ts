@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { testDrivers } from "@repo/db/testing";
 import { referenceFunction } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "./harness";
+import { type Harness, MODE, perMode, startHarness } from "./harness";
 
 /**
  * How the dev server drives steps: discovery and immediate execution, memoization, parallel steps,
@@ -171,20 +171,34 @@ describe.each(drivers)("steps on %s", (driver) => {
     const output = { a: "A7", b: { from: "A7" }, c: ["A7", "A7"] };
     expect(run).toMatchObject({ status: "Completed", function_id: "steps-sequence", output });
 
-    // N steps cost N+1 discovery requests: each runs one step inline, the last one returns.
+    // Classic: N steps cost N+1 discovery requests, each runs one step inline, the last one
+    // returns. Checkpointing: one request runs them all, checkpointing each, and completes.
     const calls = h.callsOf(run?.run_id ?? "");
-    expect(calls.map((call) => [call.stepId, call.stack.length, call.status])).toEqual([
-      ["step", 0, 206],
-      ["step", 1, 206],
-      ["step", 2, 206],
-      ["step", 3, 200],
-    ]);
-    expect(calls[3]?.stack).toEqual([sha1("a"), sha1("b"), sha1("c")]);
-    expect(calls[3]?.steps).toEqual({
-      [sha1("a")]: { data: "A7" },
-      [sha1("b")]: { data: { from: "A7" } },
-      [sha1("c")]: { data: ["A7", "A7"] },
-    });
+    expect(calls.map((call) => [call.stepId, call.stack.length, call.status])).toEqual(
+      perMode({
+        classic: [
+          ["step", 0, 206],
+          ["step", 1, 206],
+          ["step", 2, 206],
+          ["step", 3, 200],
+        ],
+        checkpointing: [["step", 0, 206]],
+      }),
+    );
+    if (MODE === "classic") {
+      expect(calls[3]?.stack).toEqual([sha1("a"), sha1("b"), sha1("c")]);
+      expect(calls[3]?.steps).toEqual({
+        [sha1("a")]: { data: "A7" },
+        [sha1("b")]: { data: { from: "A7" } },
+        [sha1("c")]: { data: ["A7", "A7"] },
+      });
+    } else {
+      expect(h.checkpoints.filter((c) => c.runId === run?.run_id).map((c) => c.stepIds)).toEqual([
+        [sha1("a")],
+        [sha1("b")],
+        [sha1("c")],
+      ]);
+    }
     expect(["a", "b", "c"].map((step) => timesRan(`seq:${step}`))).toEqual([1, 1, 1]);
 
     const steps = await h.timeline(run?.run_id ?? "");
@@ -220,6 +234,8 @@ describe.each(drivers)("steps on %s", (driver) => {
     expect(new Set(calls[3]?.stack)).toEqual(planned);
     // After a response with several ops, planned steps are not run inline until they are all done.
     expect(calls.slice(1, 3).every((call) => call.disableImmediateExecution)).toBe(true);
+    // Then classic: one discovery runs "sum", one more returns; checkpointing: one does both.
+    expect(calls).toHaveLength(perMode({ classic: 5, checkpointing: 4 }));
 
     const steps = await h.timeline(run?.run_id ?? "");
     expect(steps.map((step) => step.op)).toEqual(["StepRun", "StepRun", "StepRun", "RunCompleted"]);
@@ -246,7 +262,9 @@ describe.each(drivers)("steps on %s", (driver) => {
       output: { slow: "slow done", reply: { key: "pw", says: "hi" }, after: "after" },
     });
     expect(timesRan("pw:slow")).toBe(1);
-    expect(h.callsOf(run.run_id).filter((call) => call.stepId === sha1("slow"))).toHaveLength(1);
+    expect(h.callsOf(run.run_id).filter((call) => call.stepId === sha1("slow"))).toHaveLength(
+      perMode({ classic: 1, checkpointing: 1 }),
+    );
     const steps = await h.timeline(run.run_id);
     expect(steps.filter((step) => step.op === "WaitForEvent")).toHaveLength(1);
     expect(steps.find((step) => step.op === "WaitForEvent")?.output).toMatchObject({

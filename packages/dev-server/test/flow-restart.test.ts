@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../src";
-import { type Harness, type RunJson, startHarness, waitFor } from "./harness";
+import { CHECKPOINTING, type Harness, type RunJson, startHarness, waitFor } from "./harness";
 
 /**
  * Flow-control state lives in the store: a dev server restarted on the same storage keeps open
@@ -77,7 +77,13 @@ describe.each(drivers)("flow control across a restart on %s", (driver) => {
     const clock = await h.now();
     await h.server.close();
 
-    next = await startDevServer({ port: 0, storage, testMode: true, clockStart: clock });
+    next = await startDevServer({
+      port: 0,
+      storage,
+      testMode: true,
+      clockStart: clock,
+      checkpointing: CHECKPOINTING,
+    });
     const server = next;
     // Functions of an app from before the restart start nothing until the app syncs again.
     await server.sync(h.appUrl);

@@ -14,6 +14,19 @@ export type { EventJson, JobJson, RunJson, TimelineStep };
 export { DEADLINE_MS };
 
 /**
+ * The server mode every suite runs in: `DEV_SERVER_MODE=classic` (no checkpointing: one step per
+ * call) or `checkpointing` (the default, as the server's). `pnpm test` runs the suites in both.
+ */
+export const MODE: "classic" | "checkpointing" =
+  process.env.DEV_SERVER_MODE === "classic" ? "classic" : "checkpointing";
+export const CHECKPOINTING = MODE === "checkpointing";
+
+/** What a test expects in each mode (a call count, say), stated for both. */
+export function perMode<T>(expected: { classic: T; checkpointing: T }): T {
+  return expected[MODE];
+}
+
+/**
  * A real SDK app (inngest/node's serve handler on node:http, port 0) synced with a dev server of
  * the test's own (PGlite in memory unless `storage` says otherwise).
  *
@@ -41,6 +54,8 @@ export interface Harness {
 
   /** Every call request the app received, in arrival order. */
   calls: RecordedCall[];
+  /** Every checkpoint the app's SDK posted (through the harness's API proxy), in arrival order. */
+  checkpoints: RecordedCheckpoint[];
   callsOf(runId: string): RecordedCall[];
   /** GET of a REST path (`/v1/...`), unwrapped from `{data}`; throws on a non-2xx answer. */
   api<T>(path: string, init?: RequestInit): Promise<T>;
@@ -92,22 +107,41 @@ export interface RecordedCall {
   stack: string[];
   /** The memoized values sent, by hashed step id. */
   steps: Record<string, unknown>;
+  /** `ctx.fn_id` and `ctx.qi_id`: sent only when the server checkpoints. */
+  fnIdSent: string | null;
+  qiId: string | null;
   /** The answer's status, once sent; null while the call is in flight. */
   status: number | null;
+  /** The answer's body, once sent. */
+  body: string | null;
 }
 
+export interface RecordedCheckpoint {
+  runId: string;
+  qiId: string;
+  /** Hashed ids of the steps it carried. */
+  stepIds: string[];
+  /** What the server answered (the SDK may have been told otherwise, see `checkpointApi`). */
+  status: number;
+}
 export interface HarnessOptions extends DevServerOptions {
   /**
    * The dev server's storage when `storage` is not given: PGlite in memory (the default), or a
    * fresh PostgreSQL database of its own, dropped on close.
    */
   driver?: DatabaseDriver;
+  /**
+   * The app's SDK reaches the server's API through a proxy of the harness, which records every
+   * checkpoint. `fail`: checkpoints answer 500 without reaching the server; `lose-answer`: they
+   * reach it, but the SDK is answered 500 (as if the answer were lost), so it retries and falls back.
+   */
+  checkpointApi?: "pass" | "fail" | "lose-answer";
 }
 
 export async function startHarness(
   appId: string,
   makeFunctions: (inngest: Inngest.Any) => InngestFunction.Any[],
-  { driver = "pglite", ...options }: HarnessOptions = {},
+  { driver = "pglite", checkpointApi = "pass", ...options }: HarnessOptions = {},
 ): Promise<Harness> {
   const database =
     driver === "postgres" && !options.storage
@@ -117,9 +151,12 @@ export async function startHarness(
     port: 0,
     storage: database?.url ?? "memory://",
     retry: { baseMs: 10, maxMs: 100 },
+    checkpointing: CHECKPOINTING,
     ...options,
   });
-  const inngest = new Inngest({ id: appId, isDev: true, baseUrl: server.url });
+  const checkpoints: RecordedCheckpoint[] = [];
+  const apiProxy = await startApiProxy(server.url, checkpoints, () => checkpointApi);
+  const inngest = new Inngest({ id: appId, isDev: true, baseUrl: apiProxy.url });
   const handler = serve({ client: inngest, functions: makeFunctions(inngest) });
   const calls: RecordedCall[] = [];
   let brokenStatus: number | null = null;
@@ -144,6 +181,8 @@ export async function startHarness(
     const parsed = JSON.parse(body.toString() || "{}") as {
       ctx?: {
         run_id?: string;
+        fn_id?: string;
+        qi_id?: string;
         attempt?: number;
         max_attempts?: number;
         disable_immediate_execution?: boolean;
@@ -160,11 +199,26 @@ export async function startHarness(
       disableImmediateExecution: parsed.ctx?.disable_immediate_execution ?? false,
       stack: parsed.ctx?.stack?.stack ?? [],
       steps: parsed.steps ?? {},
+      fnIdSent: parsed.ctx?.fn_id ?? null,
+      qiId: parsed.ctx?.qi_id ?? null,
       status: null,
+      body: null,
     };
     calls.push(call);
+    const chunksOut: Buffer[] = [];
+    const write = response.write.bind(response);
+    const end = response.end.bind(response);
+    response.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (chunk) chunksOut.push(Buffer.from(chunk as string));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof response.write;
+    response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (chunk && typeof chunk !== "function") chunksOut.push(Buffer.from(chunk as string));
+      return (end as (...args: unknown[]) => ServerResponse)(chunk, ...rest);
+    }) as typeof response.end;
     response.on("finish", () => {
       call.status = response.statusCode;
+      call.body = Buffer.concat(chunksOut).toString();
     });
     const replay = Object.assign(Readable.from([body]), {
       headers: request.headers,
@@ -199,8 +253,10 @@ export async function startHarness(
     inngest,
     appUrl,
     calls,
+    checkpoints,
     async close() {
       await stopApp();
+      await apiProxy.close();
       await server.close();
       await database?.dispose();
     },
@@ -279,9 +335,81 @@ export async function startHarness(
   return harness;
 }
 
+/**
+ * What the app's SDK calls on the server (checkpoints, sends), passed through to it: checkpoints
+ * are recorded, and can be made to fail (see `HarnessOptions.checkpointApi`).
+ */
+async function startApiProxy(
+  target: string,
+  checkpoints: RecordedCheckpoint[],
+  behaviour: () => "pass" | "fail" | "lose-answer",
+): Promise<{ url: string; close(): Promise<void> }> {
+  const proxy = createServer((request, response) => {
+    void forward(request, response).catch((error: unknown) => {
+      response.writeHead(502).end(String(error));
+    });
+  });
+  async function forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = request.url ?? "/";
+    const isCheckpoint = /^\/v1\/checkpoint\//.test(path);
+    const mode = isCheckpoint ? behaviour() : "pass";
+    const fail = () => {
+      response
+        .writeHead(500, { "content-type": "application/json" })
+        .end('{"error":"the checkpoint API is down (test)"}');
+    };
+    if (mode === "fail") return fail();
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (["host", "connection", "content-length"].includes(name) || value === undefined) continue;
+      headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const upstream = await fetch(`${target}${path}`, {
+      method: request.method ?? "GET",
+      headers,
+      ...(request.method === "GET" || request.method === "HEAD" ? {} : { body }),
+    });
+    const text = await upstream.text();
+    if (isCheckpoint) {
+      const sent = JSON.parse(body.toString() || "{}") as {
+        run_id?: string;
+        qi_id?: string;
+        steps?: { id?: string }[];
+      };
+      checkpoints.push({
+        runId: sent.run_id ?? "",
+        qiId: sent.qi_id ?? "",
+        stepIds: (sent.steps ?? []).map((step) => step.id ?? ""),
+        status: upstream.status,
+      });
+    }
+    if (mode === "lose-answer") return fail();
+    response
+      .writeHead(upstream.status, {
+        "content-type": upstream.headers.get("content-type") ?? "application/json",
+      })
+      .end(text);
+  }
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      });
+    },
+  };
+}
+
 /** A real SDK app (inngest/node's serve handler on node:http) whose function list can change. */
 export interface ServedApp {
   url: string;
+  /** The status of every call (POST) it answered, in order, with the function called. */
+  calls: { fnId: string; status: number }[];
   /** Serves a new function list from now on, as a redeploy of the app would. */
   setFunctions(functions: InngestFunction.Any[]): void;
   close(): Promise<void>;
@@ -293,7 +421,14 @@ export async function serveApp(
   options: { port?: number; path?: string } = {},
 ): Promise<ServedApp> {
   let handler = serve({ client: inngest, functions });
-  const http: Server = createServer((request, response) => handler(request, response));
+  const calls: ServedApp["calls"] = [];
+  const http: Server = createServer((request, response) => {
+    if (request.method === "POST") {
+      const fnId = new URL(request.url ?? "/", "http://app").searchParams.get("fnId") ?? "";
+      response.on("finish", () => calls.push({ fnId, status: response.statusCode }));
+    }
+    return handler(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port ?? 0, "127.0.0.1", resolve);
@@ -301,6 +436,7 @@ export async function serveApp(
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}${options.path ?? "/api/inngest"}`;
   return {
     url,
+    calls,
     setFunctions(next) {
       handler = serve({ client: inngest, functions: next });
     },

@@ -5,7 +5,7 @@ import { Inngest } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../src";
 import { canonicalJson, hashedSigningKey, signatureHeader, verifySignature } from "../src/signing";
-import { type ServedApp, serveApp, waitFor } from "./harness";
+import { CHECKPOINTING, perMode, type ServedApp, serveApp, waitFor } from "./harness";
 
 /**
  * Secure mode (the README's "Secure mode"): with a signing key, the server signs every call to an app and
@@ -33,7 +33,8 @@ function functionsOf(inngest: Inngest.Any) {
     inngest.createFunction(
       { id: "double", triggers: [{ event: "secure/double" }], retries: 0 },
       async ({ event, step }) => {
-        const doubled = await step.run("double", () => (event.data.n as number) * 2);
+        const n = await step.run("read", () => event.data.n as number);
+        const doubled = await step.run("double", () => n * 2);
         return { doubled };
       },
     ),
@@ -58,6 +59,7 @@ describe("secure mode", () => {
       signingKey,
       eventKey,
       retry: { baseMs: 10, maxMs: 100 },
+      checkpointing: CHECKPOINTING,
     });
     inngest = cloudApp(devServer);
     app = await serveApp(inngest, functionsOf(inngest));
@@ -80,6 +82,30 @@ describe("secure mode", () => {
       return found && found.status !== "Running" ? found : undefined;
     });
     expect(run).toMatchObject({ status: "Completed", output: { doubled: 42 } });
+    // Checkpointing: the SDK's checkpoints carried the key's hash, or it would have fallen back
+    // to answering each step (206, 206, 206).
+    expect(app.calls.map((call) => call.status)).toEqual(
+      perMode({ classic: [206, 206, 200], checkpointing: [206] }),
+    );
+  });
+
+  it("/v1/checkpoint needs the signing key's hash as Bearer token", async () => {
+    const runId = "01JAAAAAAAAAAAAAAAAAAAAAAA";
+    const checkpoint = (authorization?: string) =>
+      fetch(`${devServer.url}/v1/checkpoint/${runId}/async`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(authorization ? { authorization } : {}),
+        },
+        body: JSON.stringify({ run_id: runId, fn_id: "f", qi_id: "q", steps: [] }),
+      });
+    const missing = await checkpoint();
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/^authorization: /);
+    expect((await checkpoint(`Bearer ${hashedSigningKey(otherKey)}`)).status).toBe(401);
+    // The right hash gets past the check: the run is not one with a call in flight.
+    expect((await checkpoint(`Bearer ${hashedSigningKey(signingKey)}`)).status).toBe(409);
   });
 
   it("the cloud-mode app refuses unsigned and wrongly signed calls (so ours were signed)", async () => {

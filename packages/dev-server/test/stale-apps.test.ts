@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../src";
-import { type Harness, type RunJson, startHarness, waitFor } from "./harness";
+import { CHECKPOINTING, type Harness, type RunJson, startHarness, waitFor } from "./harness";
 
 /**
  * Apps from an earlier session: after a restart on the same storage, an app that has not synced
@@ -48,6 +48,7 @@ describe("apps synced in an earlier session", () => {
       storage: join(folder, "state"),
       testMode: true,
       clockStart: clock,
+      checkpointing: CHECKPOINTING,
     });
     const server = next;
     const call = async <T>(path: string, body?: unknown): Promise<T> => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Inngest, type InngestFunction } from "inngest";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer, validateFunctions } from "../src";
-import { freePort, type ServedApp, serveApp, waitFor } from "./harness";
+import { CHECKPOINTING, freePort, type ServedApp, serveApp, waitFor } from "./harness";
 
 /**
  * Sync (the README's "Modes and sync"): apps given with -u, in-band and out-of-band registration, re-sync on
@@ -25,7 +25,12 @@ afterEach(async () => {
 });
 
 async function server(options: Parameters<typeof startDevServer>[0] = {}): Promise<DevServer> {
-  const started = await startDevServer({ port: 0, storage: "memory://", ...options });
+  const started = await startDevServer({
+    port: 0,
+    storage: "memory://",
+    checkpointing: CHECKPOINTING,
+    ...options,
+  });
   cleanup.push(() => started.close());
   return started;
 }
@@ -120,7 +125,11 @@ describe("one server, several apps", () => {
   // looks only at its own app.
   let devServer: DevServer;
   beforeAll(async () => {
-    devServer = await startDevServer({ port: 0, storage: "memory://" });
+    devServer = await startDevServer({
+      port: 0,
+      storage: "memory://",
+      checkpointing: CHECKPOINTING,
+    });
   });
   afterAll(() => devServer.close());
 

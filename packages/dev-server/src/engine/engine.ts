@@ -8,7 +8,13 @@ import { Changes } from "./changes";
 import { Committer } from "./commit";
 import { CronScheduler } from "./cron";
 import { type EventInput, makeEvent, toWire } from "./events";
-import { Executor, notSyncedMessage, type RetryPolicy } from "./executor";
+import {
+  type CheckpointInput,
+  type CheckpointOutcome,
+  Executor,
+  notSyncedMessage,
+  type RetryPolicy,
+} from "./executor";
 import { Runner } from "./runner";
 import { EngineState, type Logger } from "./state";
 
@@ -20,6 +26,8 @@ export interface EngineOptions {
   logger: Logger;
   /** Queue items worked on at once (calls to apps included), across all runs. */
   maxInFlight?: number;
+  /** Async checkpointing (see `Executor.checkpoint`); off: one step per call. */
+  checkpointing?: boolean;
 }
 
 /**
@@ -51,6 +59,7 @@ export class Engine {
       this.runner,
       options.sdk,
       options.retry,
+      options.checkpointing ?? false,
     );
     this.cron = new CronScheduler(this.state, this.runner);
     this.maxInFlight = options.maxInFlight ?? 64;
@@ -228,6 +237,11 @@ export class Engine {
       await this.committer.commit(this.executor.end(run, null, { status: "Cancelled" }));
       return run;
     });
+  }
+
+  /** Steps checkpointed by the SDK during a call of the run (`POST /v1/checkpoint/:runId/async`). */
+  checkpoint(input: CheckpointInput): Promise<CheckpointOutcome> {
+    return this.executor.checkpoint(input);
   }
 
   // ---------------------------------------------------------------- the work loop

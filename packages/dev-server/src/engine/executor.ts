@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock";
 import { AppUnreachableError, type CallResponse, type SdkClient } from "../sdk-client";
 import type {
@@ -30,6 +31,44 @@ const UNREACHABLE_MAX_DELAY_MS = 30_000;
 const RETRY_AFTER_MIN_MS = 1000;
 const RETRY_AFTER_MAX_MS = 24 * 3600_000;
 
+/**
+ * The id the server gives a function in `ctx.fn_id` (the SDK sends it back in checkpoints). One
+ * accessor, so that what identifies a function to the SDK is decided here only.
+ */
+export function fnIdOf(fn: FunctionRecord): string {
+  return fn.slug;
+}
+
+/**
+ * A call in flight that may checkpoint (async checkpointing): what `ctx.qi_id` names. A
+ * checkpoint is taken only while its call is out; the call's answer closes it.
+ */
+export interface Dispatch {
+  qiId: string;
+  runId: string;
+  item: CallItem;
+  fnId: string;
+  /** When the next step reported started, for the timeline: the call's start, then each step's end. */
+  stepStartedAt: number;
+  /** Steps memoized by this call's checkpoints (its answer may list them again). */
+  checkpointed: Set<string>;
+}
+
+/** A checkpoint as the SDK posts it (validated by the route), for one run. */
+export interface CheckpointInput {
+  runId: string;
+  fnId: string;
+  qiId: string;
+  steps: Op[];
+}
+
+/** What a checkpoint did: taken, or refused because it is not from the run's call in flight. */
+export type CheckpointOutcome = { ok: true; memoized: number } | { ok: false; stale: string };
+
+/** Makes `qi_id`s unique to this process: a call dispatched by an earlier one is stale. */
+const PROCESS_NONCE = randomBytes(4).toString("hex");
+let dispatchSeq = 0;
+
 /** A call ready to send: built from the run's in-memory state, without the lock. */
 interface PreparedCall {
   url: string;
@@ -56,6 +95,8 @@ export class Executor {
     private readonly runner: Runner,
     private readonly sdk: SdkClient,
     public retry: RetryPolicy,
+    /** Async checkpointing: calls carry `ctx.fn_id` and `ctx.qi_id`, so the SDK may checkpoint. */
+    private readonly checkpointing = false,
   ) {}
 
   private get clock(): Clock {
@@ -79,17 +120,37 @@ export class Executor {
       });
     }
     const timeouts = this.armTimeouts(run, fn);
-    const prepared = this.prepare(run, fn, item);
     const startedAt = this.clock.now();
-    let response: CallResponse | null = null;
-    let failure: unknown = null;
+    const dispatch = this.checkpointing ? this.openDispatch(fn, item, startedAt) : null;
     try {
-      response = await this.sdk.call(prepared.url, prepared.payload, prepared.headers);
-    } catch (error) {
-      failure = error;
+      const prepared = this.prepare(run, fn, item, dispatch);
+      let response: CallResponse | null = null;
+      let failure: unknown = null;
+      try {
+        response = await this.sdk.call(prepared.url, prepared.payload, prepared.headers);
+      } catch (error) {
+        failure = error;
+      }
+      await timeouts;
+      await this.applyResponse(item, fn, response, failure, prepared, dispatch, startedAt);
+    } finally {
+      if (dispatch) this.state.dispatches.delete(dispatch.qiId);
     }
-    await timeouts;
-    await this.state.withRunLock(item.runId, async () => {
+  }
+
+  /** Under the run's lock: what the call's answer (or its failure) does to the run. */
+  private applyResponse(
+    item: CallItem,
+    fn: FunctionRecord,
+    response: CallResponse | null,
+    failure: unknown,
+    prepared: PreparedCall,
+    dispatch: Dispatch | null,
+    startedAt: number,
+  ): Promise<void> {
+    return this.state.withRunLock(item.runId, async () => {
+      // The call is over: a checkpoint naming it from now on is stale.
+      if (dispatch) this.state.dispatches.delete(dispatch.qiId);
       // A run that ended meanwhile (cancelled, timed out) drops the answer.
       const current = this.state.activeRun(item.runId);
       if (!current) return this.drop(item);
@@ -108,13 +169,70 @@ export class Executor {
         );
       }
       await this.committer.commit(
-        this.applyAnswer(current, fn, item, response, startedAt, prepared.maxAttempts),
+        this.applyAnswer(current, fn, item, response, prepared.maxAttempts, dispatch, startedAt),
       );
     });
   }
 
+  /** Registers the call as the one in flight for its run and queue item; its id is `ctx.qi_id`. */
+  private openDispatch(fn: FunctionRecord, item: CallItem, startedAt: number): Dispatch {
+    dispatchSeq += 1;
+    const dispatch: Dispatch = {
+      qiId: `${item.id}@${PROCESS_NONCE}.${dispatchSeq}`,
+      runId: item.runId,
+      item,
+      fnId: fnIdOf(fn),
+      stepStartedAt: startedAt,
+      checkpointed: new Set(),
+    };
+    this.state.dispatches.set(dispatch.qiId, dispatch);
+    return dispatch;
+  }
+
+  /**
+   * A checkpoint (`POST /v1/checkpoint/:runId/async`): steps the SDK ran during the call in
+   * flight, memoized as its classic answers would be (a step record and a timeline entry each,
+   * durable before this resolves), under the run's lock. Anything that is not the run's call in
+   * flight (an ended run, a call already answered, one from before a restart) is stale: the SDK
+   * stops running steps when told so.
+   */
+  checkpoint(input: CheckpointInput): Promise<CheckpointOutcome> {
+    return this.state.withRunLock(input.runId, async (): Promise<CheckpointOutcome> => {
+      const run = this.state.activeRun(input.runId);
+      if (!run) return { ok: false, stale: `run ${input.runId} is not running` };
+      const dispatch = this.state.dispatches.get(input.qiId);
+      if (!dispatch || dispatch.runId !== input.runId)
+        return {
+          ok: false,
+          stale: `qi_id "${input.qiId}" is not a call of run ${input.runId} in flight`,
+        };
+      if (dispatch.fnId !== input.fnId)
+        return {
+          ok: false,
+          stale: `fn_id "${input.fnId}" is not the function of the call in flight ("${dispatch.fnId}")`,
+        };
+      const changes = new Changes();
+      let memoized = 0;
+      for (const op of input.steps) {
+        // A step sent again (a retried checkpoint) is memoized once.
+        if (op.op !== "StepRun" || changes.hasStep(run, op.id)) continue;
+        this.memoizeStep(run, op, dispatch.item.attempt, dispatch.stepStartedAt, changes);
+        dispatch.checkpointed.add(op.id);
+        memoized += 1;
+      }
+      if (memoized > 0) await this.committer.commit(changes);
+      dispatch.stepStartedAt = this.clock.now();
+      return { ok: true, memoized };
+    });
+  }
+
   /** The request, from the run's memoized steps in completion order (the SDK's stack). */
-  private prepare(run: ActiveRun, fn: FunctionRecord, item: CallItem): PreparedCall {
+  private prepare(
+    run: ActiveRun,
+    fn: FunctionRecord,
+    item: CallItem,
+    dispatch: Dispatch | null,
+  ): PreparedCall {
     const maxAttempts = fn.options.maxAttempts;
     const stack = [...run.stack];
     const payload = {
@@ -131,6 +249,8 @@ export class Executor {
           run.forceStepPlan || this.state.hasPlannedSteps(run.runId, item),
         use_api: false,
         stack: { stack, current: stack.length },
+        // With these, the SDK may run several steps in this call, checkpointing each.
+        ...(dispatch ? { fn_id: dispatch.fnId, qi_id: dispatch.qiId } : {}),
       },
       version: run.requestVersion,
     };
@@ -181,10 +301,13 @@ export class Executor {
     fn: FunctionRecord,
     item: CallItem,
     response: CallResponse,
-    startedAt: number,
     maxAttempts: number,
+    dispatch: Dispatch | null,
+    callStartedAt: number,
   ): Changes {
     const now = this.clock.now();
+    // After checkpointed steps, what the answer reports started when the last of them ended.
+    const startedAt = dispatch?.stepStartedAt ?? callStartedAt;
     const changes = new Changes(item);
     const version = Number(response.headers.get("x-inngest-req-version"));
     if (version > 0 && version !== run.requestVersion) {
@@ -200,8 +323,13 @@ export class Executor {
     if (response.status === 206) {
       const ops = parseOps(response.body);
       const complete = ops.find((op) => op.op === "RunComplete");
-      if (complete)
+      if (complete) {
+        // Checkpointing's completion; steps the SDK could not checkpoint may come before it.
+        for (const op of ops)
+          if (op.op === "StepRun" && !changes.hasStep(run, op.id))
+            this.memoizeStep(run, op, item.attempt, startedAt, changes);
         return this.end(run, item, { status: "Completed", output: complete.data }, changes);
+      }
       const [only] = ops;
       if (ops.length === 1 && only && (only.op === "StepError" || only.op === "StepFailed")) {
         if (only.op === "StepError" && canRetry) {
@@ -220,7 +348,7 @@ export class Executor {
           return changes;
         }
       }
-      this.applyOps(run, item, ops, startedAt, changes);
+      this.applyOps(run, item, ops, startedAt, changes, dispatch);
       return changes;
     }
 
@@ -248,10 +376,20 @@ export class Executor {
    * The ops of one answer, each by its handler. A step that ran (or failed for good) is
    * memoized; once nothing planned of the run is left, discovery follows.
    */
-  private applyOps(run: ActiveRun, item: CallItem, ops: Op[], startedAt: number, changes: Changes) {
+  private applyOps(
+    run: ActiveRun,
+    item: CallItem,
+    ops: Op[],
+    startedAt: number,
+    changes: Changes,
+    dispatch: Dispatch | null,
+  ) {
     const now = this.clock.now();
     changes.remove(item.id);
-    if (ops.length > 1 && !run.forceStepPlan) {
+    // Several ops mean parallel steps; several StepRuns alone are steps a checkpointing SDK ran
+    // one after the other and could not checkpoint (it answers them instead).
+    const parallel = ops.length > 1 && !ops.every((op) => op.op === "StepRun");
+    if (parallel && !run.forceStepPlan) {
       run.forceStepPlan = true;
       changes.updateRun(run);
     }
@@ -263,8 +401,14 @@ export class Executor {
       // Steps memoized already are skipped, but a step's own answer is always taken: the SDK ran it.
       const ranThisCall =
         ops.length === 1 &&
-        (op.op === "StepRun" || op.op === "StepFailed" || op.op === "StepError");
-      if (!ranThisCall && changes.hasStep(run, op.id)) continue;
+        (op.op === "StepRun" || op.op === "StepFailed" || op.op === "StepError") &&
+        !dispatch?.checkpointed.has(op.id);
+      if (!ranThisCall && changes.hasStep(run, op.id)) {
+        // A step this call checkpointed, answered again (its checkpoint's answer was lost): it
+        // is memoized once, and the run goes on after it.
+        if (dispatch?.checkpointed.has(op.id)) stepEnded = true;
+        continue;
+      }
       switch (op.op) {
         case "StepPlanned": {
           const planned = planItem(run.runId, op.id, now);

@@ -5,6 +5,7 @@ import type { GcraStates } from "../flow-control/gcra";
 import { Singletons } from "../flow-control/singleton";
 import type { ActiveRun, FunctionRecord, QueueItem } from "../types";
 import type { Changes } from "./changes";
+import type { Dispatch } from "./executor";
 import { isPlannedStep, resumeId } from "./items";
 import { PauseIndex } from "./pauses";
 import { DueQueue } from "./queue";
@@ -35,6 +36,8 @@ export class EngineState {
   readonly singletons = new Singletons();
   readonly batches = new BatchBuffers();
   readonly slots = new ConcurrencySlotTable();
+  /** Calls in flight that may checkpoint, by their `qi_id` (see `Executor.checkpoint`). */
+  readonly dispatches = new Map<string, Dispatch>();
   /** Runs whose in-flight discovery went stale (their state changed meanwhile): one more follows. */
   readonly rediscover = new Set<string>();
   /**
