@@ -275,30 +275,15 @@ async function measureMode(server: ServerProcess): Promise<ModeFigures> {
   return { firstCall, returned, gaps, freeRate, limitedRate };
 }
 
-/** `--no-checkpointing` exists once the server implements checkpointing. */
-const help = await new Promise<string>((resolve) => {
-  import("node:child_process").then(({ execFile }) =>
-    execFile(
-      process.execPath,
-      [new URL("../bin/dev-server.mjs", import.meta.url).pathname, "--help"],
-      (_, stdout) => resolve(stdout),
-    ),
-  );
-});
-const hasCheckpointing = help.includes("--no-checkpointing");
-
-const classicServer = await startServer(hasCheckpointing ? ["--no-checkpointing"] : []);
+const classicServer = await startServer(["--no-checkpointing"]);
 const single = await ingest(classicServer, 1, Number(values["ingest-seconds"]));
 const batched = await ingest(classicServer, 100, Math.max(3, Number(values["ingest-seconds"]) / 2));
 const classic = await measureMode(classicServer);
 await classicServer.stop();
 
-let checkpointing: ModeFigures | null = null;
-if (hasCheckpointing) {
-  const server = await startServer([]);
-  checkpointing = await measureMode(server);
-  await server.stop();
-}
+const checkpointingServer = await startServer([]);
+const checkpointing = await measureMode(checkpointingServer);
+await checkpointingServer.stop();
 
 // --- memory: completed runs held, then a crash and a restart on that store
 const heldRuns = Number(values["held-runs"]);
@@ -373,8 +358,7 @@ const modeRows = (label: string, figures: ModeFigures, targets: boolean) => {
   };
 };
 modeRows("classic", classic, true);
-if (checkpointing) modeRows("checkpointing", checkpointing, false);
-else rows["checkpointing"] = { value: "n/a: this server has no --no-checkpointing", target: "" };
+modeRows("checkpointing", checkpointing, false);
 rows[`server RSS holding ${heldRuns} completed runs`] = {
   value: mb(heldMemory.rss),
   target: "<= 300 MB",

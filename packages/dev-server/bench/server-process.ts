@@ -46,9 +46,13 @@ export async function startServerProcess(args: string[]): Promise<ServerProcess>
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, binPath, "--port", String(port), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArgs, binPath, "--port", String(port), ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout?.on("data", (chunk) => {
     output += chunk;
