@@ -9,12 +9,18 @@
 //   pnpm dev --filter next     one app (or several: --filter astro --filter remix) and the dev server
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const DEV_SERVER = { name: "@repo/dev-server", dir: "packages/dev-server" };
-const APPS = ["next", "astro", "remix"].map((name) => ({ name, dir: `apps/${name}` }));
+// The ports are those of the packages' own dev scripts (and of the dev server's -u flags).
+const DEV_SERVER = { name: "@repo/dev-server", dir: "packages/dev-server", port: 8288 };
+const APPS = [
+  { name: "next", dir: "apps/next", port: 3001 },
+  { name: "astro", dir: "apps/astro", port: 3002 },
+  { name: "remix", dir: "apps/remix", port: 3003 },
+];
 
 function usage(message) {
   console.error(
@@ -105,3 +111,49 @@ selected.forEach((pkg, index) => {
 });
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stopAll(0));
+
+const POLL_MS = 100;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True once something accepts connections on the port. */
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function untilListening(port) {
+  while (!stopping && !(await listening(port))) await sleep(POLL_MS);
+}
+
+/**
+ * The dev server retries an app that is not up yet on a back-off that grows to 5 s, so an app that
+ * came up just after an attempt waited that long to be synced. Here each app is synced the moment
+ * it listens: the dev server's sync (its PUT to the app) is asked for at once, and again as soon as
+ * an attempt fails (a PUT waits while the app compiles its route, so this is no busy loop), until
+ * one succeeds; from then on the dev server keeps the app synced as usual.
+ */
+async function syncWhenListening(app) {
+  const url = `http://127.0.0.1:${app.port}/api/inngest`;
+  await untilListening(DEV_SERVER.port);
+  await untilListening(app.port);
+  const deadline = Date.now() + 120_000;
+  while (!stopping && Date.now() < deadline) {
+    const synced = await fetch(`http://127.0.0.1:${DEV_SERVER.port}/api/apps/sync`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url }),
+    })
+      .then(async (response) => (await response.json()).data?.[0]?.ok === true)
+      .catch(() => false);
+    if (synced) return;
+    await sleep(POLL_MS * 5);
+  }
+}
+
+for (const app of selected) if (app !== DEV_SERVER) void syncWhenListening(app);

@@ -2,8 +2,9 @@
  * `pnpm dev:measure`: what `pnpm dev` costs a newcomer. Starts `pnpm dev` from the repository root
  * as on a fresh clone (framework caches and the dev databases removed first; `--warm` keeps them,
  * as on a second start), polls until the dev server reports the three apps synced, and prints the
- * seconds to each app listening, synced and serving its first page, then the resident memory of
- * every process of the run, summed per app and in total (from /proc). Stops the run as Ctrl-C
+ * seconds to each app listening, synced and serving its first flow page (with its results, read
+ * from the app's database), then the CPU time and resident memory of every process of the run,
+ * summed per app and in total (from /proc), at sync and after the pages. Stops the run as Ctrl-C
  * would. The machine's load average is printed with every round: figures taken under load are
  * worth repeating (`--rounds N` prints the medians).
  *
@@ -43,6 +44,9 @@ export const FRESH_CLONE_REMOVES = [
   "packages/dev-server/.data",
 ];
 
+/** What a first look at an app requests: a flow page, then the rows its functions wrote. */
+const FIRST_PAGE = ["/flows/hello", "/api/flows/hello/results"];
+
 const POLL_MS = 100;
 const RSS_SAMPLE_MS = 500;
 
@@ -80,7 +84,7 @@ interface Round {
   devServerListening: number | null;
   listening: Record<AppName, number | null>;
   synced: Record<AppName, number | null>;
-  /** Seconds for the first GET / of each app, after all were synced. */
+  /** Seconds for each app's first flow page and its results, after all were synced. */
   firstPage: Record<AppName, number | null>;
   allSynced: number | null;
   processesAtSync: ProcessInfo[];
@@ -255,14 +259,17 @@ async function measureOnce(warm: boolean, timeoutMs: number): Promise<Round> {
       }
       if (round.allSynced === null) await sleep(POLL_MS);
     }
-    // A newcomer's next step: open each app (its home page, compiled on first request).
+    // A newcomer's next step: a flow page (compiled on its first request), and its results as the
+    // page's script reads them (the app's database opened and migrated by then).
     for (const app of APPS) {
       const pageStart = performance.now();
-      const response = await fetch(`http://127.0.0.1:${app.port}/`, {
-        signal: AbortSignal.timeout(120_000),
-      });
-      await response.text();
-      if (!response.ok) throw new Error(`GET / of ${app.name} answered ${response.status}`);
+      for (const path of FIRST_PAGE) {
+        const response = await fetch(`http://127.0.0.1:${app.port}${path}`, {
+          signal: AbortSignal.timeout(120_000),
+        });
+        await response.text();
+        if (!response.ok) throw new Error(`GET ${path} of ${app.name} answered ${response.status}`);
+      }
       round.firstPage[app.name] = (performance.now() - pageStart) / 1000;
     }
     round.processesAfterPages = sampleRss();
