@@ -151,9 +151,26 @@ async function syncWhenListening(app) {
     })
       .then(async (response) => (await response.json()).data?.[0]?.ok === true)
       .catch(() => false);
-    if (synced) return;
+    if (synced) return true;
     await sleep(POLL_MS * 5);
+  }
+  return false;
+}
+
+/**
+ * Under their dev servers the apps open their databases on first use, so that creating them (about
+ * 7 s of CPU each on a fresh clone) does not compete with the sync and the first compiles. Once
+ * every app is synced, each is asked for something that reads its database, one after the other,
+ * so that the databases are ready by the time the first page asks.
+ */
+async function openDatabasesOnceSynced(apps) {
+  const synced = await Promise.all(apps.map(syncWhenListening));
+  for (const [index, app] of apps.entries()) {
+    if (stopping || !synced[index]) continue;
+    await fetch(`http://127.0.0.1:${app.port}/api/flows/hello/results`)
+      .then((response) => response.arrayBuffer())
+      .catch(() => {});
   }
 }
 
-for (const app of selected) if (app !== DEV_SERVER) void syncWhenListening(app);
+void openDatabasesOnceSynced(selected.filter((pkg) => pkg !== DEV_SERVER));

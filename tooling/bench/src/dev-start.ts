@@ -202,6 +202,15 @@ async function measureOnce(warm: boolean, timeoutMs: number): Promise<Round> {
   run.stdout?.pipe(out);
   run.stderr?.pipe(out);
   const pid = run.pid as number;
+  // Stopped with this script: the run is in its own process group, which a Ctrl-C here misses.
+  const stopWithUs = () => {
+    try {
+      process.kill(-pid, "SIGINT");
+    } catch {}
+    process.exit(130);
+  };
+  process.once("SIGINT", stopWithUs);
+  process.once("SIGTERM", stopWithUs);
   const seen = new Set<number>();
   let peakTotal = 0;
   const sampleRss = () => {
@@ -278,6 +287,8 @@ async function measureOnce(warm: boolean, timeoutMs: number): Promise<Round> {
     round.peakTotal = peakTotal;
     round.loadAfter = loadavg() as [number, number, number];
     round.stoppedIn = await stop(run, seen);
+    process.off("SIGINT", stopWithUs);
+    process.off("SIGTERM", stopWithUs);
     out.end();
   }
   return round;
