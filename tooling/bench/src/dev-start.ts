@@ -310,7 +310,16 @@ function roundTable(rounds: Round[], pick: (values: number[]) => number): string
   const timing = (name: string, get: (round: Round) => number | null) =>
     name === "pnpm dev" ? "" : secs(value(get));
   return [
-    ["", "listening", "synced", "first page", "CPU at sync", "RSS at sync", "RSS after pages"],
+    [
+      "",
+      "listening",
+      "synced",
+      "first page",
+      "CPU at sync",
+      "CPU after pages",
+      "RSS at sync",
+      "RSS after pages",
+    ],
     ...GROUPS.map((name) => {
       const app = APPS.find((candidate) => candidate.name === name);
       return [
@@ -319,6 +328,7 @@ function roundTable(rounds: Round[], pick: (values: number[]) => number): string
         app ? secs(value((round) => round.synced[app.name])) : "",
         app ? secs(value((round) => round.firstPage[app.name])) : "",
         secs(group(name, "processesAtSync", cpuOf)),
+        secs(group(name, "processesAfterPages", cpuOf)),
         mb(group(name, "processesAtSync", rssOf)),
         mb(group(name, "processesAfterPages", rssOf)),
       ];
@@ -329,6 +339,7 @@ function roundTable(rounds: Round[], pick: (values: number[]) => number): string
       secs(value((round) => round.allSynced)),
       "",
       secs(total("processesAtSync", cpuOf)),
+      secs(total("processesAfterPages", cpuOf)),
       mb(total("processesAtSync", rssOf)),
       `${mb(total("processesAfterPages", rssOf))} (peak ${mb(value((round) => round.peakTotal))})`,
     ],
