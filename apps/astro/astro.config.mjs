@@ -5,8 +5,8 @@ import { defineConfig } from "astro/config";
 const startModule = fileURLToPath(new URL("./src/start.ts", import.meta.url));
 
 /**
- * @astrojs/node loads pages on their first request; the app's start (env check, migrations) must
- * run before that. Dev: the dev server loads src/start.ts once it listens (not before: waiting
+ * @astrojs/node loads pages on their first request; the app's start (the env check; in production
+ * the migrations, see src/start.ts) must run before that. Dev: the dev server loads src/start.ts once it listens (not before: waiting
  * for it held `astro dev`'s "ready" back by seconds, and the Inngest sync with it). Build:
  * src/start.ts becomes dist/server/start.mjs, which the start script preloads (`node --import`).
  * @returns {import("astro").AstroIntegration}

@@ -5,9 +5,10 @@ import { defineConfig, type Plugin } from "vite";
 const startModule = fileURLToPath(new URL("./app/start.server.ts", import.meta.url));
 
 /**
- * The app's start (env check, migrations) runs when the server starts. Production: remix-serve
- * imports the server build, whose entry imports app/start.server.ts. Dev: Vite loads the server
- * build on the first request only, so this loads the start module as soon as the server listens.
+ * The app's start (the env check; in production the migrations, see app/start.server.ts) runs
+ * when the server starts. Production: remix-serve imports the server build, whose entry imports
+ * app/start.server.ts. Dev: Vite loads the server build on the first request only, so this loads
+ * the start module as soon as the server listens.
  */
 function appStart(): Plugin {
   return {

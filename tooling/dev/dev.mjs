@@ -9,12 +9,19 @@
 //   pnpm dev --filter next     one app (or several: --filter astro --filter remix) and the dev server
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
+import { connect } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const DEV_SERVER = { name: "@repo/dev-server", dir: "packages/dev-server" };
-const APPS = ["next", "astro", "remix"].map((name) => ({ name, dir: `apps/${name}` }));
+// The ports are those of the packages' own dev scripts (and of the dev server's -u flags).
+const DEV_SERVER = { name: "@repo/dev-server", dir: "packages/dev-server", port: 8288 };
+const APPS = [
+  { name: "next", dir: "apps/next", port: 3001 },
+  { name: "astro", dir: "apps/astro", port: 3002 },
+  { name: "remix", dir: "apps/remix", port: 3003 },
+];
 
 function usage(message) {
   console.error(
@@ -105,3 +112,96 @@ selected.forEach((pkg, index) => {
 });
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => stopAll(0));
+
+const POLL_MS = 100;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True once something accepts connections on the port. */
+function listening(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * One request to 127.0.0.1; answers the status and the body, or status 0 when it failed. (node:http
+ * rather than fetch: loading fetch's undici took this process from 44 to 65 MB.)
+ */
+function httpRequest(port, method, path, json) {
+  const body = json === undefined ? undefined : JSON.stringify(json);
+  return new Promise((resolve) => {
+    const sent = request(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        headers: body ? { "content-type": "application/json" } : {},
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+        response.on("error", () => resolve({ status: 0, body: "" }));
+      },
+    );
+    sent.on("error", () => resolve({ status: 0, body: "" }));
+    sent.end(body);
+  });
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function untilListening(port) {
+  while (!stopping && !(await listening(port))) await sleep(POLL_MS);
+}
+
+/**
+ * The dev server retries an app that is not up yet on a back-off that grows to 5 s, so an app that
+ * came up just after an attempt waited that long to be synced. Here each app is synced the moment
+ * it listens: the dev server's sync (its PUT to the app) is asked for at once, and again as soon as
+ * an attempt fails (a PUT waits while the app compiles its route, so this is no busy loop), until
+ * one succeeds; from then on the dev server keeps the app synced as usual.
+ */
+async function syncWhenListening(app) {
+  const url = `http://127.0.0.1:${app.port}/api/inngest`;
+  await untilListening(DEV_SERVER.port);
+  await untilListening(app.port);
+  const deadline = Date.now() + 120_000;
+  while (!stopping && Date.now() < deadline) {
+    const answer = await httpRequest(DEV_SERVER.port, "POST", "/api/apps/sync", { url });
+    if (answer.status === 200 && parseJson(answer.body)?.data?.[0]?.ok === true) return true;
+    await sleep(POLL_MS * 5);
+  }
+  return false;
+}
+
+/**
+ * Under their dev servers the apps open their databases on first use, so that creating them (about
+ * 7 s of CPU each on a fresh clone) does not compete with the sync and the first compiles. Once
+ * every app is synced, each is asked for something that reads its database, one after the other,
+ * so that the databases are ready by the time the first page asks.
+ */
+async function openDatabasesOnceSynced(apps) {
+  const synced = await Promise.all(apps.map(syncWhenListening));
+  for (const [index, app] of apps.entries()) {
+    if (stopping || !synced[index]) continue;
+    await httpRequest(app.port, "GET", "/api/flows/hello/results");
+  }
+}
+
+void openDatabasesOnceSynced(selected.filter((pkg) => pkg !== DEV_SERVER));

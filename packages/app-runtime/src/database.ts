@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import { createDatabase, type DatabaseHandle, migrate } from "@repo/db";
 import type { AppEnv } from "./env";
 import { findMigrationsFolder } from "./migrations";
@@ -21,11 +22,12 @@ export interface AppDatabaseOptions {
 }
 
 export function createAppDatabase(
-  env: Pick<AppEnv, "DATABASE_URL" | "PGLITE_DATA_DIR">,
+  env: Pick<AppEnv, "DATABASE_URL" | "PGLITE_DATA_DIR"> & Partial<Pick<AppEnv, "NODE_ENV">>,
   options: AppDatabaseOptions = {},
 ): AppDatabase {
   let ready: Promise<DatabaseHandle> | undefined;
   const open = async (): Promise<DatabaseHandle> => {
+    if (env.NODE_ENV === "development" && !env.DATABASE_URL) compileWasmForStartUp();
     const handle = createDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR });
     try {
       await migrate(handle, {
@@ -56,4 +58,18 @@ export function createAppDatabase(
       await handle?.close();
     },
   };
+}
+
+/**
+ * Under a dev server, PGlite's WebAssembly (PostgreSQL) is compiled by V8's baseline compiler only
+ * (Liftoff), without the optimising tier that recompiles hot functions in the background. Measured
+ * on a 2-core machine, creating and migrating an embedded database took 5.7 s of CPU instead of
+ * 8.8 s and left the process at 330 MB instead of 466 MB (reopening one: 2.9 s and 314 MB instead
+ * of 3.5 s and 368 MB); the queries of one developer do not miss the faster code. Production keeps
+ * V8's defaults. The flag cannot be given in NODE_OPTIONS, and `next dev` passes its own flags on
+ * to its server process as NODE_OPTIONS, hence set here, before PGlite compiles its module; it
+ * applies to WebAssembly compiled from then on in this process.
+ */
+function compileWasmForStartUp(): void {
+  setFlagsFromString("--liftoff-only");
 }

@@ -1,11 +1,19 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { descendants, parseStatParent, parseStatusRss, treeRss } from "./proc";
+import { descendants, parseStatCpu, parseStatParent, parseStatusRss, treeRss } from "./proc";
 
 describe("reading /proc", () => {
   it("finds the parent pid after the command name, even one with spaces and parentheses", () => {
     expect(parseStatParent("1234 (next-server (v16)) S 99 1234 1234 0 -1")).toBe(99);
     expect(parseStatParent("garbage")).toBeUndefined();
+  });
+
+  it("reads CPU seconds: user and system time, its own and its ended children's", () => {
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
+    expect(parseStatCpu("7 (next-server (v16)) S 1 7 7 0 -1 0 0 0 0 0 250 50 30 20 20 0")).toBe(
+      3.5,
+    );
+    expect(parseStatCpu("garbage")).toBe(0);
   });
 
   it("reads VmRSS in bytes, 0 when the process has none", () => {

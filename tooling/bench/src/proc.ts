@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /**
  * Resident memory of a server's whole process tree, read from /proc (Linux). A start script may
@@ -15,6 +15,21 @@ export function parseStatParent(stat: string): number | undefined {
   const parent = Number(fields[1]);
   return Number.isInteger(parent) ? parent : undefined;
 }
+
+/**
+ * CPU time in seconds from the text of /proc/<pid>/stat: user and system time of the process and
+ * of its children that have ended (utime, stime, cutime, cstime), at the usual 100 ticks a second.
+ */
+export function parseStatCpu(stat: string): number {
+  const close = stat.lastIndexOf(")");
+  if (close < 0) return 0;
+  const fields = stat.slice(close + 2).split(" ");
+  const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + (Number(fields[index]) || 0), 0);
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux architecture Node runs on (`getconf CLK_TCK`). */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** VmRSS in bytes from the text of /proc/<pid>/status; 0 when absent (a zombie, a kernel thread). */
 export function parseStatusRss(status: string): number {
@@ -80,4 +95,49 @@ export function sampleTreeRss(root: number, intervalMs = 100): { stop(): number 
       return peak;
     },
   };
+}
+
+/** One process of a tree, as /proc shows it. */
+export interface ProcessInfo {
+  pid: number;
+  parent: number;
+  /** VmRSS in bytes. */
+  rss: number;
+  /** CPU seconds so far, its own and its ended children's. */
+  cpu: number;
+  /** Its working directory ("" when unreadable). */
+  cwd: string;
+  /** Its command line, arguments joined by spaces. */
+  command: string;
+}
+
+function readLinkOrEmpty(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** Every process of the tree rooted at `root`, with its memory, folder and command line. */
+export function treeProcesses(root: number): ProcessInfo[] {
+  const parents = new Map<number, number>();
+  const stats = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readOrEmpty(`/proc/${entry}/stat`);
+    const parent = parseStatParent(stat);
+    if (parent === undefined) continue;
+    parents.set(Number(entry), parent);
+    stats.set(Number(entry), stat);
+  }
+  if (!parents.has(root)) return [];
+  return descendants(root, parents).map((pid) => ({
+    pid,
+    parent: parents.get(pid) ?? 0,
+    cpu: parseStatCpu(stats.get(pid) ?? ""),
+    rss: parseStatusRss(readOrEmpty(`/proc/${pid}/status`)),
+    cwd: readLinkOrEmpty(`/proc/${pid}/cwd`),
+    command: readOrEmpty(`/proc/${pid}/cmdline`).split("\0").join(" ").trim(),
+  }));
 }
