@@ -197,8 +197,9 @@ export class Executor {
     if (response.status === 200) {
       return this.end(run, item, { status: "Completed", output: response.body ?? null }, changes);
     }
-    if (response.status === 206) {
-      const ops = parseOps(response.body);
+    const ops = response.status === 206 ? parseOps(response.body) : [];
+    const unusable = response.status === 206 ? unusableAnswer(response.body, ops) : null;
+    if (response.status === 206 && !unusable) {
       const complete = ops.find((op) => op.op === "RunComplete");
       if (complete)
         return this.end(run, item, { status: "Completed", output: complete.data }, changes);
@@ -224,8 +225,11 @@ export class Executor {
       return changes;
     }
 
-    // A function-level error: 500 retriable, 400 with no-retry final.
-    const error = toError(response.body, `app answered ${response.status}`);
+    // A function-level error: 500 retriable, 400 with no-retry final; a 206 without a usable op
+    // is retried as one too.
+    const error = unusable
+      ? { name: "Error", message: unusable }
+      : toError(response.body, `app answered ${response.status}`);
     changes.timeline.push({
       runId: run.runId,
       stepId: null,
@@ -482,6 +486,20 @@ function toError(body: unknown, fallback: string): JsonObject {
     name: "Error",
     message: typeof body === "string" && body ? `${fallback}: ${body.slice(0, 500)}` : fallback,
   };
+}
+
+/**
+ * Why a 206 answer cannot be acted on, or null: its body is not JSON ops (a cut or garbled answer),
+ * or every op in it is one this server does not know. Either would leave the run with nothing
+ * queued, waiting forever; as Inngest does, it is an error of the call, retried.
+ */
+function unusableAnswer(body: unknown, ops: Op[]): string | null {
+  if (typeof body !== "object" || body === null)
+    return `the app answered 206 with a body that is not JSON ops: ${preview(body)}`;
+  const unknown = ops.filter((op) => op.op === "Unsupported");
+  if (ops.length > 0 && unknown.length === ops.length)
+    return `the app answered 206 with unknown ops only: ${unknown.map((op) => op.name).join(", ")}`;
+  return null;
 }
 
 function preview(body: unknown): string {
