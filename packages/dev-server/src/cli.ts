@@ -30,6 +30,7 @@ Options:
       --poll-interval <time> how often -u apps are re-synced once reachable (default 5s)
       --retry-base <time>    delay before the first retry, doubled each attempt (default 1s)
       --retry-max <time>     longest delay between retries (default 1h)
+      --call-timeout <time>  how long a call to an app may take before it is retried (default 5m)
       --test-mode            virtual clock (POST /test/clock/advance) and POST /test/reset
   -v, --verbose              log every run's end and every sync
   -h, --help                 this text
@@ -60,6 +61,7 @@ export function parseCli(
     "poll-interval": { type: "string" },
     "retry-base": { type: "string" },
     "retry-max": { type: "string" },
+    "call-timeout": { type: "string" },
     "test-mode": { type: "boolean" },
     verbose: { type: "boolean", short: "v" },
     help: { type: "boolean", short: "h" },
@@ -88,7 +90,10 @@ export function parseCli(
       );
     }
   });
-  const duration = (flag: "retry-base" | "retry-max" | "poll-interval", fallback: number) => {
+  const duration = (
+    flag: "retry-base" | "retry-max" | "poll-interval" | "call-timeout",
+    fallback: number,
+  ) => {
     const text = values[flag];
     if (text === undefined) return fallback;
     const ms = parseDuration(text);
@@ -100,6 +105,7 @@ export function parseCli(
   if (retry.maxMs < retry.baseMs)
     throw new UsageError("--retry-max must not be shorter than --retry-base");
   const resyncIntervalMs = duration("poll-interval", 5000);
+  const callTimeoutMs = duration("call-timeout", 300_000);
   const signingKey = values["signing-key"] ?? (env.INNGEST_SIGNING_KEY || undefined);
   if (signingKey !== undefined) {
     const problem = signingKeyProblem(signingKey);
@@ -122,6 +128,7 @@ export function parseCli(
     eventKey,
     retry,
     resyncIntervalMs,
+    callTimeoutMs,
     testMode: Boolean(values["test-mode"]),
     logger: consoleLogger(Boolean(values.verbose)),
   };

@@ -52,6 +52,8 @@ export interface DevServerOptions {
   logger?: Logger;
   /** How often apps given with `sdkUrls` are re-synced once reachable (ms). Default 5 s, as Go. */
   resyncIntervalMs?: number;
+  /** How long a call to an app may take before it counts as failed (ms). Default 5 min. */
+  callTimeoutMs?: number;
 }
 
 export interface DevServer {
@@ -88,7 +90,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   const clock: Clock = options.testMode ? new VirtualClock(options.clockStart) : realClock;
   const store = await openStore(options.storage ?? ".data/dev-server");
-  const sdk = new SdkClient({ signingKey: options.signingKey });
+  const sdk = new SdkClient({
+    signingKey: options.signingKey,
+    ...(options.callTimeoutMs ? { callTimeoutMs: options.callTimeoutMs } : {}),
+  });
   const engine = new Engine({
     store,
     clock,

@@ -37,6 +37,7 @@ describe("parseCli", () => {
       eventKey: undefined,
       retry: { baseMs: 1000, maxMs: 3_600_000 },
       resyncIntervalMs: 5000,
+      callTimeoutMs: 300_000,
       testMode: false,
     });
   });
@@ -72,6 +73,7 @@ describe("parseCli", () => {
     [["--event-key", "my-key_1.0"], { eventKey: "my-key_1.0" }],
     [["--poll-interval", "500ms"], { resyncIntervalMs: 500 }],
     [["--retry-base", "100ms", "--retry-max", "2m"], { retry: { baseMs: 100, maxMs: 120_000 } }],
+    [["--call-timeout", "2s"], { callTimeoutMs: 2000 }],
     [["--test-mode"], { testMode: true }],
   ])("reads %j", (argv, expected) => {
     expect(options(argv)).toMatchObject(expected);
@@ -109,6 +111,7 @@ describe("parseCli", () => {
       /--retry-base must be a duration such as 500ms, 1s or 2m, got "soon"/,
     ],
     [["--retry-max", "0s"], /--retry-max must be a duration/],
+    [["--call-timeout", "never"], /--call-timeout must be a duration/],
     [["--poll-interval", "5"], /--poll-interval must be a duration .* got "5"/],
     [
       ["--retry-base", "1m", "--retry-max", "1s"],
