@@ -426,13 +426,30 @@ export class Executor {
   /** The app did not answer as an SDK: the same call again after a backoff, attempts untouched. */
   private async waitForApp(run: ActiveRun, item: CallItem, message: string): Promise<void> {
     const failures = item.data.unreachable ?? 0;
-    if (failures === 0)
+    const now = this.clock.now();
+    const changes = new Changes(item);
+    if (failures === 0) {
       this.state.logger.warn(`run ${run.runId}: ${message}; retrying until the app answers`);
+      // In the run's timeline too, once per call that waits (not at every retry of it).
+      changes.timeline.push({
+        runId: run.runId,
+        stepId: null,
+        name: run.functionSlug,
+        op: "FunctionError",
+        attempt: item.attempt,
+        startedAt: now,
+        endedAt: now,
+        output: null,
+        error: { name: "AppUnreachable", message: `${message}; retrying until the app answers` },
+      });
+    }
     const delay = Math.min(this.retry.baseMs * 2 ** failures, UNREACHABLE_MAX_DELAY_MS);
-    await this.reschedule(item, this.clock.now() + delay, {
-      unreachable: failures + 1,
-      lastError: message,
+    changes.add({
+      ...item,
+      dueAt: now + delay,
+      data: { ...item.data, unreachable: failures + 1, lastError: message },
     });
+    await this.committer.commit(changes);
   }
 
   private async reschedule(item: CallItem, dueAt: number, data: CallItem["data"]): Promise<void> {
