@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
 import { type RunJson, waitFor } from "@repo/test-utils";
 import { afterEach, expect, it } from "vitest";
-import { splitByCrash } from "../src/effects";
+import { splitByFault } from "../src/effects";
 import { sendNumbered, startTrickle } from "../src/load";
 import { MIXED_STEPS, mixedOutputIsRight, releaseAndComplete } from "../src/mixed";
 import { kill9 } from "../src/processes";
@@ -61,7 +61,11 @@ it("1: kill -9 the dev server with 100 runs in flight, restart on the same store
   const acked = [...eventIds, ...trickle.acked];
   const lostEvents = acked.filter((id) => !stored.has(id));
   const effects = stage.effects("mixed");
-  const { inFlight, unexplained } = splitByCrash(effects.duplicated, crashAt, IN_FLIGHT_WINDOW_MS);
+  const { inFlight, unexplained } = splitByFault(
+    effects.duplicated,
+    { from: crashAt, to: crashAt },
+    IN_FLIGHT_WINDOW_MS,
+  );
   const stepsDone = [...effects.steps.values()].filter((step) => step.ends.length > 0).length;
 
   reportRow({

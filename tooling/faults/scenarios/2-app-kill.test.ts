@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
 import { waitFor } from "@repo/test-utils";
 import { afterEach, expect, it } from "vitest";
-import { splitByCrash } from "../src/effects";
+import { splitByFault } from "../src/effects";
 import { sendNumbered } from "../src/load";
 import { MIXED_STEPS, mixedOutputIsRight, releaseAndComplete } from "../src/mixed";
 import { kill9 } from "../src/processes";
@@ -55,7 +55,11 @@ it("2: kill -9 the app mid-run, restart it", async () => {
 
   const rightRuns = completed.filter((run) => mixedOutputIsRight(run, nOf.get(run.event_id)));
   const effects = stage.effects("mixed");
-  const { inFlight, unexplained } = splitByCrash(effects.duplicated, crashAt, IN_FLIGHT_WINDOW_MS);
+  const { inFlight, unexplained } = splitByFault(
+    effects.duplicated,
+    { from: crashAt, to: crashAt },
+    IN_FLIGHT_WINDOW_MS,
+  );
   const steps = [...effects.steps.values()];
   const interrupted = steps.filter((step) =>
     step.starts.some(

@@ -19,7 +19,7 @@ afterEach(async (context) => {
   await stage?.close(context.task.result?.state === "fail");
 });
 
-it("5: burst of 10,000 events into concurrency: 5", { timeout: 580_000 }, async () => {
+it("5: burst of 10,000 events into concurrency: 5", { timeout: 900_000 }, async () => {
   stage = await createStage("burst");
   await stage.startApp();
   await stage.startServer();
@@ -42,7 +42,7 @@ it("5: burst of 10,000 events into concurrency: 5", { timeout: 580_000 }, async 
       stage.effects("burst").ends >= EVENTS &&
       (await stage.rest.runs({ functionId: "faults-burst", status: "Running", limit: 1 }))
         .length === 0,
-    { timeoutMs: 520_000, intervalMs: 2000 },
+    { timeoutMs: 840_000, intervalMs: 2000 },
   );
   const runs = await allRuns(stage.rest, "faults-burst");
   const doneMs = Date.now() - sentAt;

@@ -88,27 +88,32 @@ export function summarise(effects: Effect[], fn?: string): EffectSummary {
 }
 
 /**
- * Of the steps that finished twice, those a crash at `crashAt` explains: the first body was still
- * running, or had finished within `windowMs` before the crash (its answer was on its way to the
- * server, or being committed), and the second started after the crash. Anything else is a memoized
- * step that ran again.
+ * Of the steps that finished more than once, those a fault lasting `from`..`to` explains: every
+ * body but the last started before the fault ended and finished no earlier than `windowMs` before
+ * it began (it was running, or its answer was on its way to the server or being committed, when
+ * the fault hit; a step retried during the fault may run more than twice), and the last one
+ * started after the fault began. Anything else is a memoized step that ran again.
  */
-export function splitByCrash(
+export function splitByFault(
   duplicated: StepExecutions[],
-  crashAt: number,
+  fault: { from: number; to: number },
   windowMs: number,
 ): { inFlight: StepExecutions[]; unexplained: StepExecutions[] } {
   const inFlight: StepExecutions[] = [];
   const unexplained: StepExecutions[] = [];
   for (const executions of duplicated) {
-    const [first, second, third] = executions.ends;
-    const secondStart = executions.starts[1];
+    const { starts, ends } = executions;
+    const last = starts.at(-1) ?? ends.at(-1);
     const explained =
-      third === undefined &&
-      first !== undefined &&
-      second !== undefined &&
-      first.at >= crashAt - windowMs &&
-      (secondStart?.at ?? second.at) >= crashAt;
+      ends.length >= 2 &&
+      ends
+        .slice(0, -1)
+        .every(
+          (end, index) =>
+            end.at >= fault.from - windowMs && (starts[index]?.at ?? end.at) <= fault.to,
+        ) &&
+      last !== undefined &&
+      last.at >= fault.from;
     (explained ? inFlight : unexplained).push(executions);
   }
   return { inFlight, unexplained };

@@ -8,8 +8,11 @@ import type { RestClient } from "@repo/test-utils";
 export interface Trickle {
   acked: string[];
   refused: number;
-  /** Answers other than 200 (status and body), for the scenarios that expect a 503. */
+  /** How many answers of each status. */
   answers: Map<number, number>;
+  /** The `data.i` of each send answered other than 200, and the last such body. */
+  refusedIndexes: Set<number>;
+  lastRefusal: string;
   stop(): Promise<void>;
 }
 
@@ -19,6 +22,8 @@ export function startTrickle(serverUrl: string, name: string, paceMs = 10): Tric
     acked: [],
     refused: 0,
     answers: new Map(),
+    refusedIndexes: new Set(),
+    lastRefusal: "",
     stop: async () => {
       running = false;
       await loop;
@@ -33,8 +38,13 @@ export function startTrickle(serverUrl: string, name: string, paceMs = 10): Tric
           signal: AbortSignal.timeout(10_000),
         });
         trickle.answers.set(response.status, (trickle.answers.get(response.status) ?? 0) + 1);
-        const body = (await response.json()) as { ids?: string[] };
-        if (response.status === 200) trickle.acked.push(...(body.ids ?? []));
+        const text = await response.text();
+        if (response.status === 200) {
+          trickle.acked.push(...((JSON.parse(text) as { ids?: string[] }).ids ?? []));
+        } else {
+          trickle.refusedIndexes.add(i);
+          trickle.lastRefusal = `${response.status} ${text}`;
+        }
       } catch {
         trickle.refused++;
       }
