@@ -20,7 +20,7 @@ const inngest = new Inngest({
   baseUrl: process.env.DEV_SERVER_URL as string,
 });
 
-const record = (kind: "start" | "end", fn: string, run: string, step: string) => {
+const record = (kind: "start" | "end" | "call", fn: string, run: string, step: string) => {
   writeSync(
     effects,
     `${JSON.stringify({ kind, fn, run, step, pid: process.pid, at: Date.now() })}\n`,
@@ -158,6 +158,9 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
     ctx?: { run_id?: string };
   };
   const runId = call.ctx?.run_id ?? "";
+  // When the server's call arrived, before the SDK spends any time on it (scenario 2's backoff).
+  const url = new URL(request.url ?? "/", "http://app");
+  record("call", url.searchParams.get("fnId") ?? "", runId, url.searchParams.get("stepId") ?? "");
   const count = (callsByRun.get(runId) ?? 0) + 1;
   callsByRun.set(runId, count);
   if (badAnswer(String(call.event?.data?.fault ?? ""), count, response)) return;

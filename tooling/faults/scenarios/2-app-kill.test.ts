@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
 import { waitFor } from "@repo/test-utils";
 import { afterEach, expect, it } from "vitest";
-import { splitByFault } from "../src/effects";
+import { readEffects, splitByFault } from "../src/effects";
 import { sendNumbered } from "../src/load";
 import { MIXED_STEPS, mixedOutputIsRight, releaseAndComplete } from "../src/mixed";
 import { kill9 } from "../src/processes";
@@ -13,8 +13,9 @@ import { seconds } from "../src/table";
  * retries the calls that failed (backoff from --retry-base 100ms, doubling) and stays up; every run
  * completes with the right output; once the app is back, no run waits much longer than its backoff
  * allows: the delays double, so the one scheduled last before the app came back is at most the
- * time since the first failure plus the base, and every run's next step starts within twice the
- * downtime plus the base, plus a wide slack for a loaded machine. Bodies cut off by the kill run
+ * time since the first failure plus the base, and every run's next call comes within twice the
+ * downtime plus the base, plus a wide slack for a loaded machine (measured when the call reaches
+ * the app, before the SDK handles it). Bodies cut off by the kill run
  * again (counted); no finished step runs again, except one whose answer the kill cut off.
  */
 
@@ -66,14 +67,13 @@ it("2: kill -9 the app mid-run, restart it", async () => {
       (start, index) => start.pid === killedPid && step.ends[index]?.pid !== killedPid,
     ),
   );
-  // How long each unfinished run waited for its first step body once the app was back.
+  // How long each unfinished run waited, once the app was back, for the server's next call (its
+  // arrival at the app, before the SDK handles it: a flooded app's own slowness is not the backoff).
   const resumeWaits = new Map<string, number>();
-  for (const step of steps) {
-    for (const start of step.starts) {
-      if (start.pid === killedPid) continue;
-      const wait = start.at - restarted.readyAt;
-      resumeWaits.set(step.run, Math.min(resumeWaits.get(step.run) ?? wait, wait));
-    }
+  for (const effect of readEffects(stage.effectsFile)) {
+    if (effect.kind !== "call" || effect.pid === killedPid || !effect.fn.endsWith("mixed"))
+      continue;
+    if (!resumeWaits.has(effect.run)) resumeWaits.set(effect.run, effect.at - restarted.readyAt);
   }
   const worstResume = Math.max(0, ...resumeWaits.values());
   const stepsDone = steps.filter((step) => step.ends.length > 0).length;
@@ -86,7 +86,7 @@ it("2: kill -9 the app mid-run, restart it", async () => {
     lost: RUNS - rightRuns.length,
     duplicated: `${unexplained.length} (+${inFlight.length} answered into the kill; ${interrupted.length} cut off, run again)`,
     worstConcurrency: `${effects.worstConcurrency} (no limit)`,
-    recovery: `first step of every run ≤ ${seconds(worstResume)} after, all done ${seconds(allDoneMs)}`,
+    recovery: `every run called again ≤ ${seconds(worstResume)} after, all done ${seconds(allDoneMs)}`,
   });
   console.log(
     `load average ${loadavg()

@@ -6,7 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
  */
 
 export interface Effect {
-  kind: "start" | "end";
+  /** A step body's start or end, or a call's arrival at the app (before the SDK handles it). */
+  kind: "start" | "end" | "call";
   fn: string;
   run: string;
   step: string;
@@ -53,7 +54,7 @@ export function summarise(effects: Effect[], fn?: string): EffectSummary {
   let worstConcurrency = 0;
   let ends = 0;
   for (const effect of effects) {
-    if (fn && effect.fn !== fn) continue;
+    if (effect.kind === "call" || (fn && effect.fn !== fn)) continue;
     if (!pidsSeen.has(effect.pid)) {
       // The app runs one process at a time: a new one means the old one is dead, and so are the
       // bodies it was running.

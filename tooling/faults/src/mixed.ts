@@ -46,3 +46,21 @@ export async function releaseAndComplete(
     { timeoutMs, intervalMs: 250 },
   );
 }
+
+/**
+ * The steps of every `mixed` run that the server shows as memoized (a StepRun in the timeline):
+ * committed, since the server applies a commit to what it answers only once it is durable. Keys
+ * are `run/step`.
+ */
+export async function memoizedSteps(stage: Stage): Promise<Set<string>> {
+  const runs = await allRuns(stage.rest, "faults-mixed");
+  const memoized = new Set<string>();
+  await Promise.all(
+    runs.map(async (run) => {
+      for (const step of (await stage.rest.timeline(run.run_id)).steps) {
+        if (step.op === "StepRun") memoized.add(`${run.run_id}/${step.name}`);
+      }
+    }),
+  );
+  return memoized;
+}
