@@ -72,8 +72,8 @@ it("1: kill -9 the dev server with 100 runs in flight, restart on the same store
   const { inFlight, unexplained } = splitByFault(
     effects.duplicated.filter((step) => !memoizedBefore.has(`${step.run}/${step.step}`)),
     // A call sent just before the kill may reach the (loaded) app after it: a body of the killed
-    // server's calls may start until the new server is started.
-    { from: crashAt, to: restarted.spawnedAt },
+    // server's calls may start until the new server is up (it calls nothing while it boots).
+    { from: crashAt, to: restarted.readyAt },
     IN_FLIGHT_WINDOW_MS,
   );
   const rerunMemoized = effects.duplicated.filter((step) =>
