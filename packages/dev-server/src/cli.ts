@@ -32,6 +32,7 @@ Options:
       --retry-max <time>     longest delay between retries (default 1h)
       --no-checkpointing     classic mode: one step per call (by default the SDK may run several
                              steps per call, checkpointing each to /v1/checkpoint)
+      --call-timeout <time>  how long a call to an app may take before it is retried (default 5m)
       --test-mode            virtual clock (POST /test/clock/advance) and POST /test/reset
   -v, --verbose              log every run's end and every sync
   -h, --help                 this text
@@ -62,6 +63,7 @@ export function parseCli(
     "poll-interval": { type: "string" },
     "retry-base": { type: "string" },
     "retry-max": { type: "string" },
+    "call-timeout": { type: "string" },
     "test-mode": { type: "boolean" },
     "no-checkpointing": { type: "boolean" },
     verbose: { type: "boolean", short: "v" },
@@ -91,7 +93,10 @@ export function parseCli(
       );
     }
   });
-  const duration = (flag: "retry-base" | "retry-max" | "poll-interval", fallback: number) => {
+  const duration = (
+    flag: "retry-base" | "retry-max" | "poll-interval" | "call-timeout",
+    fallback: number,
+  ) => {
     const text = values[flag];
     if (text === undefined) return fallback;
     const ms = parseDuration(text);
@@ -103,6 +108,7 @@ export function parseCli(
   if (retry.maxMs < retry.baseMs)
     throw new UsageError("--retry-max must not be shorter than --retry-base");
   const resyncIntervalMs = duration("poll-interval", 5000);
+  const callTimeoutMs = duration("call-timeout", 300_000);
   const signingKey = values["signing-key"] ?? (env.INNGEST_SIGNING_KEY || undefined);
   if (signingKey !== undefined) {
     const problem = signingKeyProblem(signingKey);
@@ -125,6 +131,7 @@ export function parseCli(
     eventKey,
     retry,
     resyncIntervalMs,
+    callTimeoutMs,
     testMode: Boolean(values["test-mode"]),
     checkpointing: !values["no-checkpointing"],
     logger: consoleLogger(Boolean(values.verbose)),

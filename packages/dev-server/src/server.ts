@@ -59,6 +59,8 @@ export interface DevServerOptions {
    * mode: one step per call.
    */
   checkpointing?: boolean;
+  /** How long a call to an app may take before it counts as failed (ms). Default 5 min. */
+  callTimeoutMs?: number;
 }
 
 export interface DevServer {
@@ -95,7 +97,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   const clock: Clock = options.testMode ? new VirtualClock(options.clockStart) : realClock;
   const store = await openStore(options.storage ?? ".data/dev-server");
-  const sdk = new SdkClient({ signingKey: options.signingKey });
+  const sdk = new SdkClient({
+    signingKey: options.signingKey,
+    ...(options.callTimeoutMs ? { callTimeoutMs: options.callTimeoutMs } : {}),
+  });
   const engine = new Engine({
     store,
     clock,

@@ -38,6 +38,7 @@ describe("parseCli", () => {
       eventKey: undefined,
       retry: { baseMs: 1000, maxMs: 3_600_000 },
       resyncIntervalMs: 5000,
+      callTimeoutMs: 300_000,
       testMode: false,
       checkpointing: true,
     });
@@ -74,6 +75,7 @@ describe("parseCli", () => {
     [["--event-key", "my-key_1.0"], { eventKey: "my-key_1.0" }],
     [["--poll-interval", "500ms"], { resyncIntervalMs: 500 }],
     [["--retry-base", "100ms", "--retry-max", "2m"], { retry: { baseMs: 100, maxMs: 120_000 } }],
+    [["--call-timeout", "2s"], { callTimeoutMs: 2000 }],
     [["--test-mode"], { testMode: true }],
     [["--no-checkpointing"], { checkpointing: false }],
   ])("reads %j", (argv, expected) => {
@@ -112,6 +114,7 @@ describe("parseCli", () => {
       /--retry-base must be a duration such as 500ms, 1s or 2m, got "soon"/,
     ],
     [["--retry-max", "0s"], /--retry-max must be a duration/],
+    [["--call-timeout", "never"], /--call-timeout must be a duration/],
     [["--poll-interval", "5"], /--poll-interval must be a duration .* got "5"/],
     [
       ["--retry-base", "1m", "--retry-max", "1s"],

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { Inngest } from "inngest";
 import { decodeTime } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StorageUnavailableError } from "../src/store/store";
 import { type Harness, startHarness } from "./harness";
 
 /**
@@ -238,6 +239,29 @@ describe("POST /e/:key against the real SDK's send()", () => {
     const b = await post(eventsUrl(), body, { "x-inngest-event-id-seed": "not-a-seed" });
     expect(a.status).toBe(200);
     expect(a.json.ids[0]).not.toBe(b.json.ids[0]);
+  });
+
+  it("answers 503 with the storage's reason while it cannot write, and stores nothing of the send", async () => {
+    const store = h.server.store;
+    const commit = store.commit.bind(store);
+    store.commit = async () => {
+      throw new StorageUnavailableError(
+        "the journal /data/journal.log could not be written: ENOSPC",
+      );
+    };
+    let refused: Awaited<ReturnType<typeof post>>;
+    try {
+      refused = await post(eventsUrl(), JSON.stringify({ name: "t/while-full" }));
+    } finally {
+      store.commit = commit;
+    }
+    expect(refused.status).toBe(503);
+    expect(refused.json).toEqual({
+      error: "storage unavailable: the journal /data/journal.log could not be written: ENOSPC",
+      status: 503,
+    });
+    expect(await h.events("t/while-full")).toEqual([]);
+    expect((await post(eventsUrl(), JSON.stringify({ name: "t/while-full" }))).status).toBe(200);
   });
 
   it("a send() that the SDK retries after a lost answer is stored and run once", async () => {

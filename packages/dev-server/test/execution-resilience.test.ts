@@ -78,6 +78,13 @@ describe.each(drivers)("a missing app, and reset on %s", (driver) => {
         attempt: 0,
         data: { unreachable: 8 },
       });
+      // The run's timeline says why it waits: once, not at each of the eight retries.
+      const waits = (await h.timeline(run.run_id)).filter(
+        (step) => step.error?.name === "AppUnreachable",
+      );
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toMatchObject({ op: "FunctionError", attempt: 0 });
+      expect(waits[0]?.error?.message).toMatch(/ECONNREFUSED; retrying until the app answers/);
     } finally {
       await h.startApp();
     }
@@ -97,6 +104,10 @@ describe.each(drivers)("a missing app, and reset on %s", (driver) => {
       });
       await h.advance(60_000);
       expect((await h.run(run.run_id)).status).toBe("Running");
+      const [wait] = (await h.timeline(run.run_id)).filter(
+        (step) => step.error?.name === "AppUnreachable",
+      );
+      expect(wait?.error?.message).toMatch(/app answered 502 without the Inngest SDK/);
     } finally {
       h.breakApp(null);
     }

@@ -320,8 +320,9 @@ export class Executor {
     if (response.status === 200) {
       return this.end(run, item, { status: "Completed", output: response.body ?? null }, changes);
     }
-    if (response.status === 206) {
-      const ops = parseOps(response.body);
+    const ops = response.status === 206 ? parseOps(response.body) : [];
+    const unusable = response.status === 206 ? unusableAnswer(response.body, ops) : null;
+    if (response.status === 206 && !unusable) {
       const complete = ops.find((op) => op.op === "RunComplete");
       if (complete) {
         // Checkpointing's completion; steps the SDK could not checkpoint may come before it.
@@ -352,8 +353,11 @@ export class Executor {
       return changes;
     }
 
-    // A function-level error: 500 retriable, 400 with no-retry final.
-    const error = toError(response.body, `app answered ${response.status}`);
+    // A function-level error: 500 retriable, 400 with no-retry final; a 206 without a usable op
+    // is retried as one too.
+    const error = unusable
+      ? { name: "Error", message: unusable }
+      : toError(response.body, `app answered ${response.status}`);
     changes.timeline.push({
       runId: run.runId,
       stepId: null,
@@ -566,13 +570,30 @@ export class Executor {
   /** The app did not answer as an SDK: the same call again after a backoff, attempts untouched. */
   private async waitForApp(run: ActiveRun, item: CallItem, message: string): Promise<void> {
     const failures = item.data.unreachable ?? 0;
-    if (failures === 0)
+    const now = this.clock.now();
+    const changes = new Changes(item);
+    if (failures === 0) {
       this.state.logger.warn(`run ${run.runId}: ${message}; retrying until the app answers`);
+      // In the run's timeline too, once per call that waits (not at every retry of it).
+      changes.timeline.push({
+        runId: run.runId,
+        stepId: null,
+        name: run.functionSlug,
+        op: "FunctionError",
+        attempt: item.attempt,
+        startedAt: now,
+        endedAt: now,
+        output: null,
+        error: { name: "AppUnreachable", message: `${message}; retrying until the app answers` },
+      });
+    }
     const delay = Math.min(this.retry.baseMs * 2 ** failures, UNREACHABLE_MAX_DELAY_MS);
-    await this.reschedule(item, this.clock.now() + delay, {
-      unreachable: failures + 1,
-      lastError: message,
+    changes.add({
+      ...item,
+      dueAt: now + delay,
+      data: { ...item.data, unreachable: failures + 1, lastError: message },
     });
+    await this.committer.commit(changes);
   }
 
   private async reschedule(item: CallItem, dueAt: number, data: CallItem["data"]): Promise<void> {
@@ -626,6 +647,20 @@ function toError(body: unknown, fallback: string): JsonObject {
     name: "Error",
     message: typeof body === "string" && body ? `${fallback}: ${body.slice(0, 500)}` : fallback,
   };
+}
+
+/**
+ * Why a 206 answer cannot be acted on, or null: its body is not JSON ops (a cut or garbled answer),
+ * or every op in it is one this server does not know. Either would leave the run with nothing
+ * queued, waiting forever; as Inngest does, it is an error of the call, retried.
+ */
+function unusableAnswer(body: unknown, ops: Op[]): string | null {
+  if (typeof body !== "object" || body === null)
+    return `the app answered 206 with a body that is not JSON ops: ${preview(body)}`;
+  const unknown = ops.filter((op) => op.op === "Unsupported");
+  if (ops.length > 0 && unknown.length === ops.length)
+    return `the app answered 206 with unknown ops only: ${unknown.map((op) => op.name).join(", ")}`;
+  return null;
 }
 
 function preview(body: unknown): string {

@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { Logger } from "../engine/state";
 import { isUlid } from "../event-ids";
+import { StorageUnavailableError } from "../store/store";
 import type { JsonObject } from "../types";
 import { invalidUtf8Offset } from "./utf8";
 import type { ErrorJson } from "./wire";
@@ -27,6 +28,14 @@ export function answerErrors(app: Hono, logger: Logger): void {
   app.onError((error, c) => {
     if (error instanceof HttpError)
       return c.json<ErrorJson>({ error: error.message, status: error.status }, error.status);
+    if (error instanceof StorageUnavailableError) {
+      // Nothing of the request was kept: the sender may try again (the SDK does).
+      logger.warn(`${c.req.method} ${c.req.path}: 503, ${error.message}`);
+      return c.json<ErrorJson>(
+        { error: `storage unavailable: ${error.message}`, status: 503 },
+        503,
+      );
+    }
     logger.error(`${c.req.method} ${c.req.path}: ${(error as Error).stack ?? error}`);
     return c.json<ErrorJson>({ error: "internal error", status: 500 }, 500);
   });

@@ -9,6 +9,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -16,7 +17,7 @@ import { Changes } from "../engine/changes";
 import type { RunRecord } from "../types";
 import { JournalStore, type JournalStoreOptions, journalLine, readJournal } from "./journal-store";
 import { setRecord } from "./records";
-import type { Store } from "./store";
+import { StorageUnavailableError, type Store } from "./store";
 
 /**
  * The journal store's own promises: what was acknowledged is there after a reopen, read the same;
@@ -256,6 +257,32 @@ describe("JournalStore", () => {
     expect(readJournal(journalOf(dir))).toHaveLength(1);
     await store.commit([start(2)], T0);
     expect(readJournal(journalOf(dir)).map((r) => r.seq)).toEqual([1, 2]);
+  });
+
+  it("a full disk: a short write then ENOSPC is refused as storage unavailable, nothing of it kept, and the next write works", async () => {
+    const dir = folder();
+    const store = await openAt(dir);
+    await store.commit([start(1)], T0);
+    // The disk takes ten bytes of the record, then refuses the rest, as a full one does.
+    const handle = (store as unknown as { journal: FileHandle }).journal;
+    const write = handle.write.bind(handle);
+    let full = true;
+    handle.write = (async (buffer: Buffer, offset: number, length: number) => {
+      if (!full) return write(buffer, offset, length);
+      if (offset === 0) return write(buffer, 0, 10);
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    }) as FileHandle["write"];
+    const refused = store.commit([start(2)], T0);
+    await expect(refused).rejects.toThrow(StorageUnavailableError);
+    await expect(refused).rejects.toThrow(/journal\.log could not be written: ENOSPC/);
+    expect(readJournal(journalOf(dir)).map((r) => r.seq)).toEqual([1]);
+    expect(journalOf(dir).endsWith("\n")).toBe(true);
+    full = false;
+    await store.commit([start(3)], T0);
+    expect(readJournal(journalOf(dir)).map((r) => r.seq)).toEqual([1, 2]);
+    await closeIt(store);
+    const reopened = await openAt(dir);
+    expect((await reopened.listEvents({ limit: 10 })).map((e) => e.internalId)).toHaveLength(2);
   });
 
   it("drops a torn or corrupt last record and keeps everything before it", async () => {

@@ -7,7 +7,7 @@ import type { AppRecord } from "../types";
 import { MemoryStore } from "./memory-store";
 import { appRecord, type StateImage, setRecord, type WriteRecord } from "./records";
 import { lockDataDir } from "./sql";
-import type { StoredFunction } from "./store";
+import { StorageUnavailableError, type StoredFunction } from "./store";
 
 /**
  * The store in memory, made durable by an append-only journal in its folder. Every write is a
@@ -213,10 +213,8 @@ export class JournalStore extends MemoryStore {
       await this.journal.sync();
     } catch (error) {
       // The journal's length on disk is unknown now: appending after it could leave a gap.
-      this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be emptied`, {
-        cause: error,
-      });
-      throw error;
+      this.broken = this.unwritable("emptied after a snapshot (restart the server)", error);
+      throw this.broken;
     }
     this.size = 0;
     this.compactAt = Math.max(this.compactAfterBytes, 4 * text.length);
@@ -275,19 +273,22 @@ export class JournalStore extends MemoryStore {
       this.check(record);
       const line = Buffer.from(journalLine(this.seq + 1, record));
       try {
-        await this.journal.write(line, 0, line.length);
+        // A nearly full disk takes part of a write and refuses the rest on the next one: the
+        // record is only written when all of it is.
+        for (let written = 0; written < line.length; ) {
+          const { bytesWritten } = await this.journal.write(line, written, line.length - written);
+          written += bytesWritten;
+        }
       } catch (error) {
         await this.cutBack(error);
-        throw error;
+        throw this.unwritable("written", error);
       }
       try {
         await this.journal.datasync();
       } catch (error) {
         // After a failed flush, what the disk holds is unknown: no write is acknowledged again.
-        this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be flushed`, {
-          cause: error,
-        });
-        throw error;
+        this.broken = this.unwritable("flushed (restart the server once the disk is fixed)", error);
+        throw this.broken;
       }
       this.seq++;
       this.size += line.length;
@@ -297,15 +298,21 @@ export class JournalStore extends MemoryStore {
     return done;
   }
 
+  private unwritable(what: string, cause: unknown): StorageUnavailableError {
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+    return new StorageUnavailableError(
+      `the journal ${join(this.dir, JOURNAL)} could not be ${what}: ${reason}`,
+      { cause },
+    );
+  }
+
   /** A failed append may have left part of a record: the journal is cut back to its last good end. */
   private async cutBack(cause: unknown): Promise<void> {
     try {
       await this.journal.truncate(this.size);
       await this.journal.datasync();
     } catch {
-      this.broken = new Error(`the journal ${join(this.dir, JOURNAL)} could not be repaired`, {
-        cause,
-      });
+      this.broken = this.unwritable("repaired (restart the server once the disk is fixed)", cause);
     }
   }
 

@@ -11,6 +11,15 @@ import type {
 } from "../types";
 
 /**
+ * A write the storage could not take (a full or read-only disk, a lost database connection):
+ * nothing of it was kept. The HTTP API answers it 503 with this message; the engine retries its
+ * own work later.
+ */
+export class StorageUnavailableError extends Error {
+  override readonly name = "StorageUnavailableError";
+}
+
+/**
  * The dev server's durable state. The engine keeps what it works on in memory and writes through
  * here: a unit of work (`ChangeSet`) lands in one transaction, or not at all. Reads serve the HTTP
  * API and the engine's start. `SqlStore` implements it on PostgreSQL or PGlite, `MemoryStore` in
