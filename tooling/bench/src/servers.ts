@@ -132,10 +132,11 @@ export async function startDevServer(
   logFile: string,
 ): Promise<Spawned & { url: string }> {
   const cwd = join(REPO_ROOT, "packages/dev-server");
-  const spawned = spawnShell(
-    `exec node bin/dev-server.mjs --port ${port} --storage memory://`,
-    { cwd, env: serverEnv({}, []), logFile },
-  );
+  const spawned = spawnShell(`exec node bin/dev-server.mjs --port ${port} --storage memory://`, {
+    cwd,
+    env: serverEnv({}, []),
+    logFile,
+  });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     "the dev server to answer GET /dev",
