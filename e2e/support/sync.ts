@@ -36,7 +36,12 @@ export async function listedFunctions(appName: string): Promise<ListedFunction[]
  */
 export async function syncApp(app: { name: string; port: number }): Promise<string> {
   const url = `${appUrl(app.port)}/api/inngest`;
-  const response = await fetch(url, { method: "PUT" });
+  // A JSON body: Astro refuses a cross-site PUT whose content type a form could send (403).
+  const response = await fetch(url, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
   const text = await response.text();
   if (!response.ok)
     throw new Error(`PUT ${url} (the ${app.name} app's sync): ${response.status} ${text}`);
