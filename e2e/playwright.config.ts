@@ -95,6 +95,10 @@ export default defineConfig({
         HOST: "127.0.0.1",
         INNGEST_DEV: DEV_SERVER_URL,
         INNGEST_APP_ID: app.name,
+        // The URL the app registers when it syncs itself (the SDK's out-of-band PUT, as the suite
+        // does against another Inngest server): Astro without `security.allowedDomains` sees its
+        // own host as `localhost`, which the SDK would register.
+        INNGEST_SERVE_ORIGIN: appUrl(app.port),
         WEBHOOK_SECRET,
         PGLITE_DATA_DIR: `${dataDir}${app.name}-${app.port}/pglite`,
       },

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Page, TestInfo } from "@playwright/test";
-import { DEV_SERVER_URL } from "./env";
+import { APPS, DEV_SERVER_URL, EXTERNAL_INNGEST_URL } from "./env";
 
 /**
  * What the dev server UI's specs share. They drive the dev server's own pages (the project's
@@ -29,11 +29,18 @@ async function devServer<T>(path: string, init?: RequestInit): Promise<T> {
  * kind, whose UI is not this one), then waits until it has synced the function the specs use.
  */
 export async function requireDevServerUi(testInfo: TestInfo): Promise<void> {
-  const ours = await fetch(`${DEV_SERVER_URL}/api/ui/events?limit=1`)
-    .then((response) => response.ok)
-    .catch(() => false);
+  // Inngest's own dev server answers any path with its UI's page: only JSON tells ours.
+  const ours =
+    !EXTERNAL_INNGEST_URL &&
+    (await fetch(`${DEV_SERVER_URL}/api/ui/events?limit=1`)
+      .then(
+        (response) => response.ok && (response.headers.get("content-type") ?? "").includes("json"),
+      )
+      .catch(() => false));
   if (!ours) {
-    const reason = `the server at ${DEV_SERVER_URL} has no dev server UI API (/api/ui)`;
+    const reason = EXTERNAL_INNGEST_URL
+      ? `E2E_INNGEST_URL names another server (${EXTERNAL_INNGEST_URL}): these specs drive our dev server's own UI`
+      : `the server at ${DEV_SERVER_URL} has no dev server UI API (/api/ui)`;
     console.log(`[${testInfo.project.name}] skipping "${testInfo.title}": ${reason}`);
     testInfo.skip(true, reason);
     return;
@@ -65,14 +72,28 @@ export async function sendEvent(name: string, data: Record<string, unknown>): Pr
   return id;
 }
 
+/**
+ * The internal id (UUID) of the function with this slug (`<app id>-<function id>`), which its
+ * runs' `function_id` is: from its app's function list, a bare array as on Inngest.
+ */
+async function functionIdOf(slug: string): Promise<string | undefined> {
+  const app = APPS.find((candidate) => slug.startsWith(`${candidate.name}-`));
+  if (!app) throw new Error(`${slug} is the slug of none of the apps (${APPS.map((a) => a.name)})`);
+  const functions = await devServer<{ id: string; internal_id: string }[]>(
+    `/v1/apps/${app.name}/functions`,
+  );
+  return functions.find((fn) => fn.id === slug)?.internal_id;
+}
+
 /** The run of `slug` that event `eventId` started, once there is one. */
 export async function runOf(eventId: string, slug: string, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const functionId = await functionIdOf(slug);
     const { data } = await devServer<{ data: { run_id: string; function_id: string }[] }>(
       `/v1/events/${eventId}/runs`,
     );
-    const run = data.find((candidate) => candidate.function_id === slug);
+    const run = data.find((candidate) => functionId && candidate.function_id === functionId);
     if (run) return run.run_id;
     if (Date.now() > deadline) throw new Error(`event ${eventId} started no run of ${slug}`);
     await new Promise((resolve) => setTimeout(resolve, 200));

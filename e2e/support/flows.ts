@@ -1,14 +1,33 @@
 import { randomBytes } from "node:crypto";
 import { test as base, expect, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { type FlowId, flows, testIds } from "@repo/contracts/flows";
-import { APPS, DEV_SERVER_URL } from "./env";
+import { APPS, DEV_SERVER_URL, EXTERNAL_INNGEST_URL } from "./env";
+import { waitForListedFunctions } from "./sync";
 
 /**
  * What every spec uses: the flow catalogue's test ids, a page object driving a flow page by them,
  * and the dev server's virtual clock. The three projects share one dev server (and its clock), so
  * nothing here resets it: each test names its subjects (users, datasets, requests) with the
  * project and a random suffix instead, and a page only shows the runs of its own app.
+ *
+ * The specs read what every Inngest server answers correctly (E2E_INNGEST_URL may name Inngest's
+ * own dev server): a run's status as the page shows it (the app reads it from `/v1/runs/:id`), the
+ * rows the functions wrote, and a run's output only where the server reports one (Inngest answers
+ * `""` for a run whose steps were checkpointed; the page then says so, `UNREPORTED`).
  */
+
+/** What the runs panel shows for an ended run whose output the server does not report (the start
+ * of `UNREPORTED` in @repo/ui's flow-page). */
+export const UNREPORTED = "not reported by the Inngest server";
+
+/**
+ * Matches a run's output cell as the runs panel may truthfully show it: the output, or the
+ * server's not reporting one.
+ */
+export function outputOrUnreported(output: string): RegExp {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`${literal(output)}|${literal(UNREPORTED)}`);
+}
 
 export { testIds };
 
@@ -24,19 +43,36 @@ async function devServerJson<T>(path: string, init?: RequestInit): Promise<T> {
   return JSON.parse(text) as T;
 }
 
+let clockCheck: Promise<string | undefined> | undefined;
+
+/** Why the server offers no virtual clock; undefined when it does. */
+function noVirtualClock(): Promise<string | undefined> {
+  clockCheck ??= (async () => {
+    if (EXTERNAL_INNGEST_URL)
+      return `E2E_INNGEST_URL names another Inngest server (${EXTERNAL_INNGEST_URL}), which has no virtual clock (our dev server's /test/clock)`;
+    try {
+      const clock = await devServerJson<{ virtual?: boolean }>("/test/clock");
+      if (!clock.virtual)
+        return "the dev server's clock is not virtual (start it with --test-mode)";
+      return undefined;
+    } catch (error) {
+      return `the dev server offers no virtual clock (GET /test/clock: ${(error as Error).message})`;
+    }
+  })();
+  return clockCheck;
+}
+
+/** Whether the server's clock is virtual: sleeps and timeouts then end only when it is moved. */
+export async function hasVirtualClock(): Promise<boolean> {
+  return (await noVirtualClock()) === undefined;
+}
+
 /**
  * Skips the test, saying why on the console and in the report, unless the dev server offers the
  * virtual clock (test mode). The suite starts it so; one pointed elsewhere may not.
  */
 export async function requireVirtualClock(testInfo: TestInfo): Promise<void> {
-  let reason: string | undefined;
-  try {
-    const clock = await devServerJson<{ virtual?: boolean }>("/test/clock");
-    if (!clock.virtual)
-      reason = "the dev server's clock is not virtual (start it with --test-mode)";
-  } catch (error) {
-    reason = `the dev server offers no virtual clock (GET /test/clock: ${(error as Error).message})`;
-  }
+  const reason = await noVirtualClock();
   if (reason) {
     console.log(`[${testInfo.project.name}] skipping "${testInfo.title}": ${reason}`);
     testInfo.skip(true, reason);
@@ -87,37 +123,41 @@ export async function advanceClockUntil(
   }
 }
 
+/**
+ * Lets time pass until `expectation` holds (it is tried with a short timeout of its own): on a
+ * virtual clock by advancing it `stepMs` at a time (sleeps and timeouts end only when it moves),
+ * on a real one by waiting.
+ */
+export async function letTimePass(
+  stepMs: number,
+  expectation: () => Promise<void>,
+  timeoutMs = 90_000,
+): Promise<void> {
+  if (await hasVirtualClock()) return advanceClockUntil(stepMs, expectation, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await expectation();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+  }
+}
+
 const synced = new Set<string>();
 
 /**
  * Resolves once the Inngest server has synced the project's app (events sent before start no
- * run). Asked through the REST API (`GET /v1/apps/:appName/functions`), which Inngest's own servers
- * answer too.
+ * run). Asked through the REST API (`GET /v1/apps/:appName/functions`, a bare array of the app's
+ * functions on every Inngest server).
  */
 async function waitForSync(appName: string): Promise<void> {
   if (synced.has(appName)) return;
   if (!APPS.some((candidate) => candidate.name === appName)) {
     throw new Error(`no app for project "${appName}" (projects: next, astro, remix)`);
   }
-  const deadline = Date.now() + 120_000;
-  let last = "";
-  for (;;) {
-    try {
-      const { data } = await devServerJson<{ data: { functions?: unknown[] } }>(
-        `/v1/apps/${appName}/functions`,
-      );
-      if ((data.functions?.length ?? 0) > 0) break;
-      last = "synced with no functions";
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `the Inngest server at ${DEV_SERVER_URL} has not synced the ${appName} app (${last})`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await waitForListedFunctions(appName);
   synced.add(appName);
 }
 

@@ -8,7 +8,7 @@ export {
   type LoadAppEnvOptions,
   loadAppEnv,
 } from "./env";
-export { type AppRun, createRunsProxy, ENDED_RUN_STATUSES, ownRuns, RunsProxyError } from "./runs";
+export { type AppRun, createRunsProxy, ENDED_RUN_STATUSES, RunsProxyError } from "./runs";
 export {
   type AppRuntime,
   type AppRuntimeOptions,

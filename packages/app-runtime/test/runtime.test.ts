@@ -1,4 +1,4 @@
-import { type FakeInngest, restRun, startFakeInngest } from "@repo/test-utils";
+import { type FakeInngest, restFunction, restRun, startFakeInngest } from "@repo/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppDatabase, createAppDatabase } from "../src/database";
 import { loadAppEnv } from "../src/env";
@@ -80,12 +80,31 @@ describe("createAppRuntime", () => {
   });
 
   it("reads an event's runs through GET /api/events/:id/runs, this app's only", async () => {
-    fake.runsByEvent.set("01EVENTR", [restRun("unit-hello-world"), restRun("other-hello-world")]);
+    const [mine, theirs] = [
+      "6f1c2f0e-6a43-5a5e-9a8e-1d2f3c4b5a69",
+      "0b9e6d4c-2f1a-5c3b-8e7d-6a5b4c3d2e1f",
+    ];
+    fake.functionsByApp.set("unit", [restFunction("unit-hello-world", mine)]);
+    fake.functionsByApp.set("other", [restFunction("other-hello-world", theirs)]);
+    const runs = [
+      restRun(mine, "Completed", { message: "Hello!" }, "01RUNMINE"),
+      restRun(theirs, "Completed", null, "01RUNTHEIRS"),
+    ];
+    fake.runsByEvent.set("01EVENTR", runs);
+    for (const run of runs) fake.runsById.set(run.run_id, run);
     const response = await runtime.handle(new Request(`${origin}/api/events/01EVENTR/runs`));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       eventId: "01EVENTR",
-      runs: [expect.objectContaining({ function: "hello-world", function_id: "unit-hello-world" })],
+      runs: [
+        expect.objectContaining({
+          run_id: "01RUNMINE",
+          function: "hello-world",
+          function_id: mine,
+          output: { message: "Hello!" },
+          output_reported: true,
+        }),
+      ],
     });
     const unknown = await runtime.handle(new Request(`${origin}/api/events/01NOPE/runs`));
     expect(unknown.status).toBe(404);

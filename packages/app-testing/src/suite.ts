@@ -32,7 +32,8 @@ import { type AppProcess, childEnv, freePort, spawnApp, waitFor } from "./app-pr
  */
 
 interface AppRunJson extends RunJson {
-  function: string | null;
+  function: string;
+  output_reported: boolean;
 }
 
 const ENDED = ["Completed", "Failed", "Cancelled", "Skipped"];
@@ -172,7 +173,11 @@ export function describeAppSuite(options: AppSuiteOptions): void {
         if (dataRoot) rmSync(dataRoot, { recursive: true, force: true });
       }, timeoutMs * 2);
 
-      /** Runs the event started, read from the dev server's REST API, once they have all ended. */
+      /**
+       * Runs the event started, read from the dev server's REST API, once they have all ended; each
+       * with `slug`, its function's slug (its `function_id` is the function's internal id, a UUID,
+       * which the app's function list maps to the slug).
+       */
       const endedRuns = (eventId: string, count: number, advanceClock = false) =>
         waitFor(
           `${count} run(s) of event ${eventId} to end`,
@@ -180,7 +185,10 @@ export function describeAppSuite(options: AppSuiteOptions): void {
             const rest = createRestClient(devServer.url);
             const data: RunJson[] = await rest.eventRuns(eventId);
             if (data.length >= count && data.every((run) => ENDED.includes(run.status))) {
-              return data;
+              const slugs = new Map(
+                [...(await rest.functionIds(appId))].map(([slug, id]) => [id, slug]),
+              );
+              return data.map((run) => ({ ...run, slug: slugs.get(run.function_id) }));
             }
             // The virtual clock moves only when told: sleeps end when the test says so.
             if (advanceClock) await rest.test.advance(1000);
@@ -352,7 +360,7 @@ export function describeAppSuite(options: AppSuiteOptions): void {
         expect(response.status).toBe(202);
         const { ids } = await json<{ logId: number; ids: string[] }>(response);
         const [run] = await endedRuns(ids[0] ?? "", 1);
-        expect(run).toMatchObject({ function_id: `${appId}-process-webhook`, status: "Completed" });
+        expect(run).toMatchObject({ slug: `${appId}-process-webhook`, status: "Completed" });
       });
 
       it("runs hello-world to completion: GET /api/hello, a durable 1 s sleep, the greeting", async ({
@@ -364,7 +372,7 @@ export function describeAppSuite(options: AppSuiteOptions): void {
         const runs = await endedRuns(hello.id, 1, true);
         expect(runs).toEqual([
           expect.objectContaining({
-            function_id: `${appId}-hello-world`,
+            slug: `${appId}-hello-world`,
             status: "Completed",
             output: { message: "Hello World!" },
           }),
@@ -375,7 +383,13 @@ export function describeAppSuite(options: AppSuiteOptions): void {
           await fetch(`${app.url}/api/events/${hello.id}/runs`),
         );
         expect(throughApp.runs).toEqual([
-          expect.objectContaining({ function: "hello-world", status: "Completed" }),
+          expect.objectContaining({
+            function: "hello-world",
+            function_id: runs[0]?.function_id,
+            status: "Completed",
+            output: { message: "Hello World!" },
+            output_reported: true,
+          }),
         ]);
       });
 
@@ -397,7 +411,7 @@ export function describeAppSuite(options: AppSuiteOptions): void {
         const { ids } = await json<{ ids: string[] }>(sent);
         expect(ids).toHaveLength(1);
         const runs = await endedRuns(ids[0] ?? "", 3);
-        expect(runs.map((run) => [run.function_id, run.status]).sort()).toEqual(
+        expect(runs.map((run) => [run.slug, run.status]).sort()).toEqual(
           ["create-profile", "send-welcome-email", "track-analytics"].map((fn) => [
             `${appId}-${fn}`,
             "Completed",

@@ -45,6 +45,11 @@ export interface AppRecord {
 /** A registered function: the config as the app sent it, and its options parsed once, at sync. */
 export interface FunctionRecord {
   slug: string;
+  /**
+   * Its internal id, a UUID, as Inngest's: what REST v1 answers as a run's `function_id` and a
+   * function's `internal_id` (`functions/internal-id.ts`: derived from the slug, so stable).
+   */
+  internalId: string;
   appUrl: string;
   appId: string;
   name: string;

@@ -338,7 +338,7 @@ describe.each(drivers)("retries and failures on %s", (driver) => {
     });
     const [handler] = await h.waitForRuns(failed.internal_id);
     expect(handler).toMatchObject({
-      function_id: "retries-with-on-failure-failure",
+      function_id: await h.functionId("retries-with-on-failure-failure"),
       status: "Completed",
       output: "handled",
     });

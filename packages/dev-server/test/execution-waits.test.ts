@@ -291,7 +291,7 @@ describe.each(drivers)("sleeps, waits, invokes and cancellation on %s", (driver)
     expect(invoked?.data).toMatchObject({ n: 21, _inngest: { fn_id: "waits-child" } });
     const [child] = await h.runsOf(invoked?.internal_id ?? "");
     expect(child).toMatchObject({
-      function_id: "waits-child",
+      function_id: await h.functionId("waits-child"),
       status: "Completed",
       output: { doubled: 42 },
     });

@@ -41,7 +41,7 @@ describe("execution through real SDK handlers", () => {
     expect(run).toMatchObject({
       status: "Completed",
       output: { c: "A 1 B C" },
-      function_id: "exec-three-steps",
+      function_id: await h.functionId("exec-three-steps"),
     });
     const steps = await h.timeline(run?.run_id ?? "");
     expect(steps.map((step) => [step.op, step.name])).toEqual([

@@ -77,6 +77,11 @@ export interface Harness {
   events(name: string): Promise<EventJson[]>;
   /** Runs of one function (by slug), newest first. */
   runsOfFunction(slug: string): Promise<RunJson[]>;
+  /**
+   * The internal id (a UUID) of the app's function with this slug: what its runs' `function_id`
+   * is, read from `GET /v1/apps/:app/functions` as a client of Inngest would.
+   */
+  functionId(slug: string): Promise<string>;
   /** The run's queued jobs. */
   jobs(runId: string): Promise<JobJson[]>;
   /** DELETE /v1/runs/:id. */
@@ -306,6 +311,11 @@ export async function startHarness(
     },
     events: (name) => rest.events({ name }),
     runsOfFunction: (slug) => rest.runs({ functionId: slug }),
+    async functionId(slug) {
+      const id = (await rest.functionIds(appId)).get(slug);
+      if (!id) throw new Error(`the dev server lists no function ${slug} of app ${appId}`);
+      return id;
+    },
     jobs: (runId) => rest.jobs(runId),
     cancel: (runId) => rest.cancelRun(runId),
     async reset() {

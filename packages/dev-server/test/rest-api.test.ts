@@ -4,8 +4,22 @@ import { type EventJson, type Harness, type RunJson, startHarness, waitFor } fro
 /**
  * The REST API v1 as Inngest answers it: the `{data, metadata}` wrapping,
  * JSON errors for bad and unknown ids, the event list's filters and paging (newest first), the runs
- * of an event, a run's status and output, and cancelling with DELETE.
+ * of an event, a run's status and output (its `function_id` a UUID), cancelling with DELETE, and an
+ * app's functions (a bare array, each with its UUID and slug).
  */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface AppFunction {
+  internal_id: string;
+  env_id: string;
+  app_id: string;
+  id: string;
+  name: string;
+  config: { id: string; name?: string; triggers: unknown[] };
+  created_at: string;
+  archived_at: string;
+}
 
 interface Wrapped<T> {
   data: T;
@@ -128,14 +142,15 @@ describe("REST API v1", () => {
     const [eventId = ""] = await h.send([{ name: "rest/a", data: { n: 7 } }]);
     const runs = await h.waitForRuns(eventId, { count: 2 });
     const listed = (await get<Wrapped<RunJson[]>>(`/v1/events/${eventId}/runs`)).body.data;
-    expect(listed.map((run) => run.function_id).sort()).toEqual(["rest-also", "rest-ok"]);
+    const [okId, alsoId] = [await h.functionId("rest-ok"), await h.functionId("rest-also")];
+    expect(listed.map((run) => run.function_id).sort()).toEqual([okId, alsoId].sort());
     expect(listed.every((run) => run.event_id === eventId)).toBe(true);
 
-    const ok = runs.find((run) => run.function_id === "rest-ok");
+    const ok = runs.find((run) => run.function_id === okId);
     const { body } = await get<Wrapped<RunJson>>(`/v1/runs/${ok?.run_id}`);
     expect(body.data).toMatchObject({
       run_id: ok?.run_id,
-      function_id: "rest-ok",
+      function_id: okId,
       event_id: eventId,
       status: "Completed",
       output: { n: 7 },
@@ -180,5 +195,78 @@ describe("REST API v1", () => {
     // Cancelling again changes nothing and still answers the run.
     const again = await get<Wrapped<RunJson>>(`/v1/runs/${sleeping.run_id}`, { method: "DELETE" });
     expect(again.body.data.status).toBe("Cancelled");
+  });
+
+  it("lists an app's functions as Inngest does: a bare array, each with its UUID and slug", async () => {
+    const { status, body } = await get<AppFunction[]>("/v1/apps/rest/functions");
+    expect(status).toBe(200);
+    // Not wrapped in {data}: the array itself, ordered by internal id as Go orders it.
+    expect(Array.isArray(body)).toBe(true);
+    expect(body.map((fn) => fn.id).sort()).toEqual([
+      "rest-also",
+      "rest-fails",
+      "rest-ok",
+      "rest-sleepy",
+    ]);
+    expect(body.map((fn) => fn.internal_id)).toEqual(body.map((fn) => fn.internal_id).sort());
+    const ok = body.find((fn) => fn.id === "rest-ok");
+    // Go's cqrs.Function, field for field.
+    expect(Object.keys(ok ?? {}).sort()).toEqual(
+      [
+        "internal_id",
+        "env_id",
+        "app_id",
+        "id",
+        "name",
+        "config",
+        "created_at",
+        "archived_at",
+      ].sort(),
+    );
+    expect(ok).toMatchObject({
+      internal_id: expect.stringMatching(UUID),
+      env_id: "00000000-0000-0000-0000-000000000000",
+      // Inngest's DeterministicAppUUID("rest"): uuid.NewSHA1(uuid.NameSpaceOID, "rest").
+      app_id: "4d961ed1-f477-5a1b-a16e-5658c529eab4",
+      id: "rest-ok",
+      name: "ok",
+      config: { id: "rest-ok", triggers: [{ event: "rest/a" }] },
+      archived_at: "0001-01-01T00:00:00Z",
+    });
+    expect(Number.isNaN(Date.parse(ok?.created_at ?? ""))).toBe(false);
+    expect(new Set(body.map((fn) => fn.internal_id)).size).toBe(4);
+  });
+
+  it("answers an empty array for an app it does not know, as Inngest does", async () => {
+    const { status, body } = await get<unknown>("/v1/apps/no-such-app/functions");
+    expect(status).toBe(200);
+    expect(body).toEqual([]);
+  });
+
+  it("names a run's function by the internal id its app's function list gives it", async () => {
+    const [eventId = ""] = await h.send([{ name: "rest/a", data: { n: 1 } }]);
+    const runs = await h.waitForRuns(eventId, { count: 2 });
+    const functions = (await get<AppFunction[]>("/v1/apps/rest/functions")).body;
+    const slugOf = new Map(functions.map((fn) => [fn.internal_id, fn.id]));
+    for (const run of runs) expect(run.function_id).toMatch(UUID);
+    expect(runs.map((run) => slugOf.get(run.function_id)).sort()).toEqual(["rest-also", "rest-ok"]);
+
+    // The same id after the app syncs again, and on every answer that carries a run.
+    const okId = functions.find((fn) => fn.id === "rest-ok")?.internal_id ?? "";
+    await h.server.sync(h.appUrl);
+    const again = (await get<AppFunction[]>("/v1/apps/rest/functions")).body;
+    expect(again.find((fn) => fn.id === "rest-ok")?.internal_id).toBe(okId);
+    const ok = runs.find((run) => run.function_id === okId);
+    const timeline = await get<Wrapped<{ run: RunJson }>>(`/v1/runs/${ok?.run_id}/timeline`);
+    expect(timeline.body.data.run.function_id).toBe(okId);
+
+    // The runs list (not on Inngest) filters by the internal id, or by the slug.
+    const byId = (await get<Wrapped<RunJson[]>>(`/v1/runs?function_id=${okId}`)).body.data;
+    expect(byId.length).toBeGreaterThan(0);
+    expect(byId.every((run) => run.function_id === okId)).toBe(true);
+    const bySlug = (await get<Wrapped<RunJson[]>>("/v1/runs?function_id=rest-ok")).body.data;
+    expect(bySlug.map((run) => run.run_id)).toEqual(byId.map((run) => run.run_id));
+    const none = "00000000-0000-5000-8000-000000000000";
+    expect((await get<Wrapped<RunJson[]>>(`/v1/runs?function_id=${none}`)).body.data).toEqual([]);
   });
 });

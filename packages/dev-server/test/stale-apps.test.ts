@@ -41,6 +41,8 @@ describe("apps synced in an earlier session", () => {
     await h.waitForStep(sleeping.run_id, (step) => step.op === "Sleep");
     await h.idle();
     const clock = await h.now();
+    const napperId = await h.functionId("stale-napper");
+    expect(sleeping.function_id).toBe(napperId);
     await h.server.close();
 
     next = await startDevServer({
@@ -97,6 +99,10 @@ describe("apps synced in an earlier session", () => {
       const runs = await runsOfEvent(later[0] ?? "");
       return runs.length === 1 ? runs : undefined;
     });
-    expect(started[0]?.function_id).toBe("stale-napper");
+    // The function's internal id is the one it had before the restart.
+    expect(started[0]?.function_id).toBe(napperId);
+    expect(await call<{ internal_id: string; id: string }[]>("/v1/apps/stale/functions")).toEqual([
+      expect.objectContaining({ internal_id: napperId, id: "stale-napper" }),
+    ]);
   }, 180_000);
 });

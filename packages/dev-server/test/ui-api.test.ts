@@ -168,7 +168,7 @@ describe("dev UI API", () => {
         data: { id: 1 },
       });
       const runs = await h.waitForRuns(sent.event_id);
-      expect(runs.map((run) => run.function_id)).toEqual(["ui-users"]);
+      expect(runs.map((run) => run.function_id)).toEqual([await h.functionId("ui-users")]);
       const nameless = await call("POST", "/api/ui/events", { data: {} });
       expect(nameless.status).toBe(400);
       expect(nameless.text).toContain('\\"name\\" must be a non-empty string');
@@ -221,7 +221,7 @@ describe("dev UI API", () => {
       expect(rerun.run_id).not.toBe(first?.run_id);
       const ended = await h.waitForEnd(rerun.run_id);
       expect(ended).toMatchObject({
-        function_id: "ui-users",
+        function_id: await h.functionId("ui-users"),
         event_id: eventId,
         status: "Completed",
       });

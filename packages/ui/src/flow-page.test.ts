@@ -2,7 +2,7 @@ import { type Flow, findFlow, flows, testIds } from "@repo/contracts/flows";
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { attachFlowPages } from "./flow-page";
+import { attachFlowPages, UNREPORTED } from "./flow-page";
 import { flowPageMarkup, renderMarkup } from "./markup";
 import { FlowPage } from "./react";
 
@@ -87,11 +87,15 @@ type Route = (url: string, init?: RequestInit) => { status: number; body: unknow
 
 /** A stubbed fetch that answers from `route` and records every call. */
 function stubFetch(route: Route) {
-  const calls: { url: string; body?: unknown }[] = [];
+  const calls: { url: string; body?: unknown; cache?: RequestCache | undefined }[] = [];
   vi.stubGlobal("fetch", async (input: string, init?: RequestInit) => {
     const { pathname, search } = new URL(input, "http://app.test");
     const url = pathname + search;
-    calls.push({ url, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+    calls.push({
+      url,
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+      ...(init?.cache ? { cache: init.cache } : {}),
+    });
     const answer = route(url, init) ?? { status: 404, body: { error: `no stub for ${url}` } };
     return new Response(JSON.stringify(answer.body), { status: answer.status });
   });
@@ -221,6 +225,41 @@ describe.each(Object.keys(renderers) as RendererName[])(
       expect(document.querySelector("[data-flow-page]")?.getAttribute("data-polling")).toBe(
         "false",
       );
+    });
+
+    it("says so where the Inngest server reports no output of an ended run", async () => {
+      const calls = stubFetch((url) => {
+        if (url === "/api/flows/hello/send") return { status: 200, body: { ids: ["01EVENT"] } };
+        if (url === "/api/events/01EVENT/runs") {
+          return {
+            status: 200,
+            body: {
+              runs: [
+                {
+                  run_id: "01RUN",
+                  function_id: "586d4050-1d5e-5ee9-800c-c46753c99135",
+                  function: "hello-world",
+                  status: "Completed",
+                  ended_at: "2026-01-01T00:00:00.000Z",
+                  output: null,
+                  output_reported: false,
+                },
+              ],
+            },
+          };
+        }
+        return { status: 200, body: { results: {} } };
+      });
+      detach = mount("hello");
+      await submit("send");
+      await vi.advanceTimersByTimeAsync(0);
+      expect(byTestId(testIds.runStatus("hello-world"))?.dataset.status).toBe("Completed");
+      const output = document.querySelector<HTMLElement>('[data-output="unreported"]');
+      expect(output?.textContent).toBe(UNREPORTED);
+      // Polled past any cache the browser keeps.
+      const polls = calls.filter((call) => call.url === "/api/events/01EVENT/runs");
+      expect(polls.length).toBeGreaterThan(0);
+      expect(polls.every((call) => call.cache === "no-store")).toBe(true);
     });
 
     it("keys the webhook flow's results by the log id the answer returns", async () => {

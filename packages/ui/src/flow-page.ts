@@ -8,7 +8,13 @@ import { testIds } from "@repo/contracts/flows";
  * until every run has ended. Plain DOM, no framework: each app bundles it its own way.
  */
 
-/** A run as `GET /api/events/:id/runs` answers it (`AppRun` of @repo/app-runtime, a server package). */
+/**
+ * A run as `GET /api/events/:id/runs` answers it (`AppRun` of @repo/app-runtime, a server
+ * package): its status read from the Inngest server's `/v1/runs/:id`, its function named by the
+ * app's function id. `output_reported` is false for an ended run whose output the server does not
+ * report (Inngest answers `""` for a run whose steps were checkpointed): the rows the function
+ * wrote, in the results panel, are then what it did.
+ */
 interface AppRun {
   run_id: string;
   function_id: string;
@@ -16,9 +22,12 @@ interface AppRun {
   status: string;
   ended_at: string | null;
   output: unknown;
+  output_reported?: boolean;
 }
 
 const ENDED = new Set(["Completed", "Failed", "Cancelled", "Skipped"]);
+/** The output cell of an ended run whose output the Inngest server does not report. */
+export const UNREPORTED = "not reported by the Inngest server: see what the function wrote";
 /** Keep polling this long after a send even with no run in sight: runs can start late (batching
  * waits up to 5 s, a decision event resumes a run that another event started). */
 const SETTLE_MS = 8_000;
@@ -170,7 +179,10 @@ async function readAnswer(response: Response): Promise<Answer> {
 
 async function getJson(url: string): Promise<Answer> {
   try {
-    return await readAnswer(await fetch(url, { headers: { accept: "application/json" } }));
+    // Never an answer kept by the browser: each poll must see the state of now.
+    return await readAnswer(
+      await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" }),
+    );
   } catch (error) {
     return { ok: false, status: 0, body: { error: `the app is unreachable: ${String(error)}` } };
   }
@@ -290,6 +302,11 @@ function renderRuns(container: HTMLElement, runs: AppRun[]): void {
     const output = document.createElement("code");
     output.textContent =
       run.output === null || run.output === undefined ? "" : show(run.output as Json);
+    if (ENDED.has(run.status) && run.output_reported === false) {
+      output.textContent = UNREPORTED;
+      output.className = "empty";
+      output.dataset.output = "unreported";
+    }
     const runId = document.createElement("code");
     runId.textContent = run.run_id;
     return [functionId, status, runId, output];

@@ -1,4 +1,4 @@
-import type { RunJson } from "@repo/test-utils";
+import type { AppFunctionJson, RunJson } from "@repo/test-utils";
 import autocannon from "autocannon";
 import { FatalError, waitFor } from "./servers";
 import { percentile } from "./stats";
@@ -145,12 +145,26 @@ export async function sendEvents(devUrl: string, ns: number[]): Promise<string[]
   return ids;
 }
 
+/**
+ * The internal id (UUID) of the target's bench function, which its runs' `function_id` is, from
+ * the app's function list (`GET /v1/apps/:app/functions`, a bare array).
+ */
+async function benchFunctionId(devUrl: string, appId: string): Promise<string> {
+  const functions = await json<AppFunctionJson[]>(
+    await fetch(`${devUrl}/v1/apps/${encodeURIComponent(appId)}/functions`),
+    `GET /v1/apps/${appId}/functions`,
+  );
+  const fn = functions.find((candidate) => candidate.id === functionSlug(appId));
+  if (!fn) throw new FatalError(`the dev server lists no function ${functionSlug(appId)}`);
+  return fn.internal_id;
+}
+
 /** Checks a finished run: the target's function, completed, with the output its event implies. */
-function checkRun(run: RunJson, appId: string, n: number): void {
+function checkRun(run: RunJson, functionId: string, appId: string, n: number): void {
   const output = run.output as { n?: unknown; result?: unknown } | null;
-  if (run.function_id !== functionSlug(appId))
+  if (run.function_id !== functionId)
     throw new Error(
-      `run ${run.run_id} is of ${run.function_id}, not ${functionSlug(appId)}: another app is synced`,
+      `run ${run.run_id} is of ${run.function_id}, not ${functionSlug(appId)} (${functionId}): another app is synced`,
     );
   if (run.status !== "Completed" || output?.n !== n || output.result !== (n + 1) * 2 - 1)
     throw new Error(
@@ -170,6 +184,7 @@ export async function runLatencies(
   warmup = 5,
 ): Promise<number[]> {
   const samples: number[] = [];
+  const functionId = await benchFunctionId(devUrl, appId);
   // The first runs (negative i) warm the dev server's event path and are not counted.
   for (let i = -warmup; i < runs; i++) {
     const n = 1000 + warmup + i;
@@ -189,7 +204,7 @@ export async function runLatencies(
       },
       { timeoutMs: 30_000, intervalMs: 5 },
     );
-    checkRun(run, appId, n);
+    checkRun(run, functionId, appId, n);
     if (i >= 0) samples.push(Date.parse(run.ended_at as string) - sentAt);
   }
   return samples;
@@ -218,6 +233,7 @@ async function allRuns(devUrl: string, slug: string): Promise<RunJson[]> {
  */
 export async function runThroughput(devUrl: string, appId: string, total: number): Promise<number> {
   const batches = 10;
+  const functionId = await benchFunctionId(devUrl, appId);
   const per = Math.ceil(total / batches);
   const ns = Array.from({ length: total }, (_, i) => 1_000_000 + i);
   const startedAt = Date.now();
@@ -245,7 +261,7 @@ export async function runThroughput(devUrl: string, appId: string, total: number
   );
   let last = 0;
   for (const run of runs) {
-    checkRun(run, appId, nByEvent.get(run.event_id) as number);
+    checkRun(run, functionId, appId, nByEvent.get(run.event_id) as number);
     last = Math.max(last, Date.parse(run.ended_at as string));
   }
   return (total / (last - startedAt)) * 1000;

@@ -1,5 +1,6 @@
 export {
   type FakeInngest,
+  restFunction,
   restRun,
   type SentEvent,
   startFakeInngest,
@@ -11,5 +12,6 @@ export {
   RestApiError,
   type RestClient,
   type RestClientOptions,
+  restError,
 } from "./rest-client";
 export { DEADLINE_MS, type WaitOptions, waitFor } from "./wait";

@@ -1,7 +1,9 @@
 /**
- * The Inngest server's REST API v1 and event API, as the local dev server (packages/dev-server)
- * answers them today: the one place their shapes are written down for the tests. Every REST answer
- * is `{ data, metadata }`; the client below unwraps `data`.
+ * The Inngest server's REST API v1 and event API, as Inngest answers them and the local dev server
+ * (packages/dev-server) too: the one place their shapes are written down for the tests. Every REST
+ * answer is `{ data, metadata }` but an app's functions (a bare array); the client unwraps `data`.
+ * Inngest's servers answer a failed GET with HTTP 200 and `{ error, status }` as the body (their
+ * response cache drops the status): `RestErrorJson`.
  */
 
 /** A run's status. The Go server's names; the dev server reports a run not yet called "Scheduled". */
@@ -19,7 +21,10 @@ export type RunStatus =
 export interface RunJson {
   run_id: string;
   run_started_at?: string;
-  /** The function's slug: `<app id>-<function id>` on the dev server. */
+  /**
+   * The function's internal id, a UUID (as on Inngest): its slug is the `id` of the function with
+   * this `internal_id` in `GET /v1/apps/:appId/functions`.
+   */
   function_id: string;
   function_version?: number;
   event_id: string;
@@ -84,12 +89,30 @@ export interface JobJson {
   data: Record<string, unknown>;
 }
 
-/** `GET /v1/apps/:appId/functions`. */
-export interface AppFunctionsJson {
-  id?: string;
-  url?: string;
-  functions: { id: string; slug: string; name: string }[];
-  [field: string]: unknown;
+/**
+ * An item of `GET /v1/apps/:appId/functions`, which answers a bare JSON array of them (no
+ * `{data}`), `[]` for an app the server does not know. Go's `cqrs.Function`.
+ */
+export interface AppFunctionJson {
+  /** The UUID runs name the function by (their `function_id`). */
+  internal_id: string;
+  env_id?: string;
+  /** The app's internal id (a UUID), not the SDK's app id. */
+  app_id: string;
+  /** The slug: `<app id>-<function id>`. */
+  id: string;
+  name: string;
+  config: Record<string, unknown>;
+  created_at?: string;
+  archived_at?: string;
+}
+
+/** A failed request as an Inngest server answers it (on a GET, with HTTP status 200). */
+export interface RestErrorJson {
+  error: string;
+  status: number;
+  code?: string;
+  data?: unknown;
 }
 
 /** An event as the event API (`POST /e/:key`) takes it. */

@@ -1,5 +1,5 @@
 import type {
-  AppFunctionsJson,
+  AppFunctionJson,
   EventJson,
   JobJson,
   OutgoingEvent,
@@ -57,7 +57,11 @@ export function createRestClient(baseUrl: string, options: RestClientOptions = {
     });
     const text = await response.text();
     if (!response.ok) throw new RestApiError(response.status, text, `${method} ${path}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const answer = (text ? JSON.parse(text) : undefined) as T;
+    // Inngest's response cache answers a failed GET with 200 and the error as the body.
+    const failed = restError(answer);
+    if (failed) throw new RestApiError(failed.status, text, `${method} ${path}`);
+    return answer;
   }
   const data = async <T>(method: string, path: string) =>
     (await request<{ data: T }>(method, path)).data;
@@ -87,8 +91,14 @@ export function createRestClient(baseUrl: string, options: RestClientOptions = {
     cancelRun: (runId: string) => data<RunJson>("DELETE", `/v1/runs/${id(runId)}`),
     timeline: (runId: string) => data<TimelineJson>("GET", `/v1/runs/${id(runId)}/timeline`),
     jobs: (runId: string) => data<JobJson[]>("GET", `/v1/runs/${id(runId)}/jobs`),
+    /** The app's functions: a bare array (no `{data}`), `[]` for an unknown app. */
     appFunctions: (appId: string) =>
-      data<AppFunctionsJson>("GET", `/v1/apps/${id(appId)}/functions`),
+      request<AppFunctionJson[]>("GET", `/v1/apps/${id(appId)}/functions`),
+    /** The internal id (UUID) of each of the app's functions, by slug. */
+    async functionIds(appId: string): Promise<Map<string, string>> {
+      const functions = await request<AppFunctionJson[]>("GET", `/v1/apps/${id(appId)}/functions`);
+      return new Map(functions.map((fn) => [fn.id, fn.internal_id]));
+    },
     /** POSTs events to the event API; answers the ids of the stored events, in order. */
     async send(events: OutgoingEvent | OutgoingEvent[]): Promise<string[]> {
       const answer = await request<SendEventsJson>(
@@ -113,3 +123,16 @@ export function createRestClient(baseUrl: string, options: RestClientOptions = {
 }
 
 export type RestClient = ReturnType<typeof createRestClient>;
+
+/**
+ * The error of an answer that is one: `{error, status}` with no `data`, as Inngest's servers answer
+ * a failed GET (with HTTP 200); undefined for any other answer.
+ */
+export function restError(body: unknown): { error: string; status: number } | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const fields = body as Record<string, unknown>;
+  if (typeof fields.error !== "string" || ("data" in fields && fields.data !== null))
+    return undefined;
+  const status = typeof fields.status === "number" && fields.status >= 400 ? fields.status : 500;
+  return { error: fields.error, status };
+}

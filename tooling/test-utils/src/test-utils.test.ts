@@ -1,8 +1,8 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeInngest, startFakeInngest } from "./fake-inngest";
+import { type FakeInngest, restFunction, startFakeInngest } from "./fake-inngest";
 import { freePort } from "./ports";
-import { createRestClient, RestApiError } from "./rest-client";
+import { createRestClient, RestApiError, restError } from "./rest-client";
 import { waitFor } from "./wait";
 
 describe("waitFor", () => {
@@ -54,6 +54,47 @@ describe("the REST client against the fake Inngest server", () => {
       { run_id: "r1", function_id: "app-fn", status: "Completed" },
     ]);
     expect(fake.restAuthorizations).toEqual(["Bearer signkey-test-00"]);
+  });
+
+  it("reads an app's functions as Inngest lists them: a bare array, [] for an unknown app", async () => {
+    const client = createRestClient(fake.url);
+    const uuid = "586d4050-1d5e-5ee9-800c-c46753c99135";
+    fake.functionsByApp.set("next", [restFunction("next-hello-world", uuid)]);
+    expect(await client.appFunctions("next")).toEqual([
+      expect.objectContaining({ internal_id: uuid, id: "next-hello-world" }),
+    ]);
+    expect(await client.functionIds("next")).toEqual(new Map([["next-hello-world", uuid]]));
+    expect(await client.appFunctions("nobody")).toEqual([]);
+  });
+
+  it("throws Inngest's failures answered with 200 and {error, status} as the body", async () => {
+    const client = createRestClient(fake.url);
+    fake.errorsAs200 = true;
+    try {
+      const failure = await client.run("01UNKNOWNRUN").catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RestApiError);
+      expect(failure).toMatchObject({ status: 500, message: expect.stringContaining("Unable") });
+    } finally {
+      fake.errorsAs200 = false;
+    }
+    expect(restError({ error: "x", data: null, status: 404 })).toEqual({ error: "x", status: 404 });
+    expect(restError({ data: [] })).toBeUndefined();
+  });
+
+  it("caches GETs by their whole URL when told to, as Inngest does", async () => {
+    fake.caching = true;
+    try {
+      fake.runsById.set("01RUN", { run_id: "01RUN", status: "Running" });
+      const read = async (query = "") =>
+        ((await (await fetch(`${fake.url}/v1/runs/01RUN${query}`)).json()) as { data: unknown })
+          .data;
+      expect(await read()).toMatchObject({ status: "Running" });
+      fake.runsById.set("01RUN", { run_id: "01RUN", status: "Completed" });
+      expect(await read()).toMatchObject({ status: "Running" });
+      expect(await read("?fresh=1")).toMatchObject({ status: "Completed" });
+    } finally {
+      fake.reset();
+    }
   });
 
   it("throws the answer's status and body on a non-2xx answer", async () => {

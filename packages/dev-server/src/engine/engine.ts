@@ -1,5 +1,6 @@
 import type { Clock } from "../clock";
 import { singletonKey } from "../flow-control/singleton";
+import { functionInternalId } from "../functions/internal-id";
 import { parseFunctionOptions } from "../functions/options";
 import type { SdkClient } from "../sdk-client";
 import type { Store, StoredFunction } from "../store/store";
@@ -345,5 +346,9 @@ export class Engine {
 }
 
 function withOptions(fn: StoredFunction): FunctionRecord {
-  return { ...fn, options: parseFunctionOptions(fn.config) };
+  return {
+    ...fn,
+    internalId: functionInternalId(fn.slug),
+    options: parseFunctionOptions(fn.config),
+  };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { functionInternalId } from "../functions/internal-id";
 import { parseFunctionOptions } from "../functions/options";
 import type { CallItem, ConcurrencySlot, FunctionRecord, QueueItem, WireEvent } from "../types";
 import { ConcurrencySlotTable, concurrencySlots } from "./concurrency";
@@ -15,6 +16,7 @@ function fn(slug: string, concurrency: unknown): FunctionRecord {
   return {
     slug,
     appUrl: "http://x/api/inngest",
+    internalId: functionInternalId(slug),
     appId: "app",
     name: slug,
     config,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { functionInternalId } from "../functions/internal-id";
 import { parseFunctionOptions } from "../functions/options";
 import type { FunctionRecord, StoredEvent, WireEvent } from "../types";
 import { IDEMPOTENCY_TTL_MS, idempotencyKey } from "./idempotency";
@@ -15,6 +16,7 @@ function fn(options: Record<string, unknown> = {}): FunctionRecord {
   return {
     slug: "app-fn",
     appUrl: "http://x/api/inngest",
+    internalId: functionInternalId("app-fn"),
     appId: "app",
     name: "fn",
     config,

@@ -1,11 +1,12 @@
 import type { Context, Hono } from "hono";
 import type { Engine } from "../engine/engine";
+import { appInternalId, functionInternalId, isUuid } from "../functions/internal-id";
 import type { Store } from "../store/store";
 import type { RunRecord } from "../types";
 import { dateQuery, HttpError, limitQuery, ulidParam, ulidQuery } from "./request";
 import {
-  type AppFunctionsJson,
-  appJson,
+  type AppFunctionJson,
+  appFunctionJson,
   type EventJson,
   eventJson,
   type JobJson,
@@ -19,8 +20,9 @@ import {
 
 /**
  * The REST API v1 (`/v1/`), in Inngest's shapes: events, runs (with their timeline and queued
- * jobs, and cancelling), and an app's functions. Every answer is `{data, metadata}`; lists are
- * newest first, paged by `limit` and a ULID `cursor`.
+ * jobs, and cancelling), and an app's functions. Every answer is `{data, metadata}` but the
+ * functions', a bare array as on Inngest; lists are newest first, paged by `limit` and a ULID
+ * `cursor`. A run's `function_id` is its function's internal id (a UUID), as on Inngest.
  */
 
 const DEFAULT_PAGE = 50;
@@ -50,34 +52,42 @@ export function registerRestV1(app: Hono, deps: { engine: Engine; store: Store }
     const id = ulidParam(c, "event");
     if (!(await store.getEvent(id))) throw new HttpError(404, `event ${id} not found`);
     const runs = await store.listRunsByEvent(id);
-    return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(runJson)));
+    return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(toJson)));
   });
 
+  // Not on Inngest (its runs are listed per event): all runs, or one function's, by its internal
+  // id (or its slug).
   app.get("/v1/runs", async (c) => {
+    const functionId = c.req.query("function_id") || undefined;
+    const functionSlug =
+      functionId && isUuid(functionId)
+        ? engine.functionList().find((fn) => fn.internalId === functionId.toLowerCase())?.slug
+        : functionId;
+    if (functionId && !functionSlug) return c.json<V1Answer<RunJson[]>>(v1Answer([]));
     const runs = await store.listRuns({
       status: c.req.query("status") || undefined,
-      functionSlug: c.req.query("function_id") || undefined,
+      functionSlug,
       limit: limitQuery(c, DEFAULT_PAGE, MAX_PAGE),
       cursor: ulidQuery(c, "cursor"),
     });
-    return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(runJson)));
+    return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(toJson)));
   });
 
   app.get("/v1/runs/:id", async (c) =>
-    c.json<V1Answer<RunJson>>(v1Answer(runJson(await findRun(c)))),
+    c.json<V1Answer<RunJson>>(v1Answer(toJson(await findRun(c)))),
   );
 
   app.delete("/v1/runs/:id", async (c) => {
     const run = await engine.cancel(ulidParam(c, "run"));
     if (!run) throw new HttpError(404, `run ${c.req.param("id")} not found`);
-    return c.json<V1Answer<RunJson>>(v1Answer(runJson(run)));
+    return c.json<V1Answer<RunJson>>(v1Answer(toJson(run)));
   });
 
   app.get("/v1/runs/:id/timeline", async (c) => {
     const run = await findRun(c);
     const entries = await store.timeline(run.runId);
     return c.json<V1Answer<TimelineJson>>(
-      v1Answer({ run: runJson(run), steps: entries.map(timelineStepJson) }),
+      v1Answer({ run: toJson(run), steps: entries.map(timelineStepJson) }),
     );
   });
 
@@ -86,16 +96,18 @@ export function registerRestV1(app: Hono, deps: { engine: Engine; store: Store }
     return c.json<V1Answer<JobJson[]>>(v1Answer(await store.queueOfRun(run.runId)));
   });
 
+  // As Inngest answers it: a bare array (no `{data}`) of the app's functions, ordered by internal
+  // id; an app it does not know has none (`[]`, not a 404).
   app.get("/v1/apps/:appName/functions", async (c) => {
     const name = c.req.param("appName");
-    const record = (await store.listApps()).find((candidate) => candidate.appId === name);
-    if (!record) throw new HttpError(404, `app ${name} not found`);
-    const functions = engine.functionList().filter((fn) => fn.appUrl === record.url);
-    return c.json<V1Answer<AppFunctionsJson>>(
-      v1Answer({
-        ...appJson(record),
-        functions: functions.map((fn) => ({ id: fn.slug, slug: fn.slug, name: fn.name })),
-      }),
+    const syncedAt = new Map((await store.listApps()).map((app) => [app.url, app.syncedAt]));
+    const functions = engine
+      .functionList()
+      .filter((fn) => fn.appId === name)
+      .sort((a, b) => (a.internalId < b.internalId ? -1 : a.internalId > b.internalId ? 1 : 0));
+    const appId = appInternalId(name);
+    return c.json<AppFunctionJson[]>(
+      functions.map((fn) => appFunctionJson(fn, appId, syncedAt.get(fn.appUrl) ?? null)),
     );
   });
 
@@ -104,4 +116,8 @@ export function registerRestV1(app: Hono, deps: { engine: Engine; store: Store }
     if (!run) throw new HttpError(404, `run ${c.req.param("id")} not found`);
     return run;
   }
+}
+
+function toJson(run: RunRecord): RunJson {
+  return runJson(run, functionInternalId(run.functionSlug));
 }

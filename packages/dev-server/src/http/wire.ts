@@ -69,7 +69,10 @@ export function eventJson(event: StoredEvent): EventJson {
   };
 }
 
-/** A run in Go's shape: a run waiting for its first call is "Scheduled", not "Queued". */
+/**
+ * A run in Go's shape: `function_id` is the function's internal id (a UUID, as on Inngest; the
+ * slug is in `GET /v1/apps/:app/functions`), and a run waiting for its first call is "Scheduled".
+ */
 export interface RunJson {
   run_id: string;
   run_started_at: string;
@@ -85,11 +88,12 @@ export interface RunJson {
   output: unknown;
 }
 
-export function runJson(run: RunRecord): RunJson {
+/** `functionId`: the internal id of the run's function (`functions/internal-id.ts`). */
+export function runJson(run: RunRecord, functionId: string): RunJson {
   return {
     run_id: run.runId,
     run_started_at: iso(run.startedAt),
-    function_id: run.functionSlug,
+    function_id: functionId,
     function_version: 1,
     event_id: run.eventId,
     ...(run.eventIds.length > 1 ? { batch_id: run.runId } : {}),
@@ -139,9 +143,45 @@ export interface TimelineJson {
 /** `/v1/runs/:id/jobs`: the run's queue items as stored. */
 export type JobJson = QueueItem;
 
-/** `/v1/apps/:appName/functions`. */
-export interface AppFunctionsJson extends AppJson {
-  functions: { id: string; slug: string; name: string }[];
+/**
+ * An item of `GET /v1/apps/:appName/functions`, which answers a bare array of them (no `{data}`):
+ * Go's `cqrs.Function`, field for field. `config` is the function's config as the SDK registered
+ * it (Go stores its own parsed form); `created_at` is when its app last synced (this server keeps
+ * no first-registration time); `archived_at` is Go's zero time, as for every function listed.
+ */
+export interface AppFunctionJson {
+  internal_id: string;
+  env_id: string;
+  app_id: string;
+  /** The slug, `<app id>-<function id>`. */
+  id: string;
+  name: string;
+  config: FunctionConfig;
+  created_at: string;
+  archived_at: string;
+}
+
+/** Go's `uuid.Nil`, the dev server's environment. */
+export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
+/** Go's zero `time.Time`, as it encodes it. */
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+/** `appInternalId`: the app's UUID; `createdAt`: its last sync. */
+export function appFunctionJson(
+  fn: FunctionRecord,
+  appInternalId: string,
+  createdAt: number | null,
+): AppFunctionJson {
+  return {
+    internal_id: fn.internalId,
+    env_id: NIL_UUID,
+    app_id: appInternalId,
+    id: fn.slug,
+    name: fn.name,
+    config: fn.config,
+    created_at: createdAt === null ? ZERO_TIME : iso(createdAt),
+    archived_at: ZERO_TIME,
+  };
 }
 
 // -------------------------------------------------------------------- apps and functions (/api/)

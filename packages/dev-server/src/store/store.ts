@@ -67,8 +67,11 @@ export interface Store {
   queueOfRun(runId: string): Promise<QueueItem[]>;
 }
 
-/** A function as stored: its options are parsed again from the config when it is loaded. */
-export type StoredFunction = Omit<FunctionRecord, "options">;
+/**
+ * A function as stored: its options are parsed again from the config when it is loaded, and its
+ * internal id derived again from its slug.
+ */
+export type StoredFunction = Omit<FunctionRecord, "options" | "internalId">;
 
 export interface EventFilter {
   name?: string | undefined;

@@ -117,7 +117,7 @@ describe.each(drivers)("flaky-job through the dev server, on %s", (driver) => {
       data: { function_id: stack.slug("flaky-job"), error: { message } },
     });
     const handler = await stack.onlyRunOf(failed.internal_id);
-    expect(handler.function_id).toBe(stack.slug("flaky-job-failure"));
+    expect(await stack.slugOf(handler)).toBe(stack.slug("flaky-job-failure"));
     expect((await stack.waitForEnd(handler.run_id)).status).toBe("Completed");
 
     const failures = await failureRows("job-never");

@@ -24,7 +24,7 @@ describe.each(drivers)("request-approval through the dev server, on %s", (driver
       },
     });
     const run = await stack.onlyRunOf(eventId);
-    expect(run.function_id).toBe(stack.slug("request-approval"));
+    expect(await stack.slugOf(run)).toBe(stack.slug("request-approval"));
     const wait = await stack.waitForStep(run.run_id, "WaitForEvent", "wait-for-decision");
     expect(wait.ended_at).toBeNull();
     expect(await row(requestId)).toMatchObject({ status: "pending", decidedBy: null });

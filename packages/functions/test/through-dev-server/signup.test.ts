@@ -25,9 +25,10 @@ describe.each(drivers)("signup fan-out through the dev server, on %s", (driver) 
       if (found.length < FAN_OUT.length || found.some((run) => run.status === "Running")) return;
       return found;
     });
-    expect(runs.map((run) => run.function_id).sort()).toEqual(FAN_OUT.map(stack.slug));
+    const slugs = await Promise.all(runs.map(stack.slugOf));
+    expect([...slugs].sort()).toEqual(FAN_OUT.map(stack.slug));
     return Object.fromEntries(
-      runs.map((run) => [run.function_id.slice(`${stack.inngest.id}-`.length), run]),
+      runs.map((run, index) => [slugs[index]?.slice(`${stack.inngest.id}-`.length), run]),
     );
   }
 

@@ -63,6 +63,11 @@ export interface Stack {
   readonly server: DevServer;
   /** The slug the server knows a function by: the app id, then the function's id. */
   slug(functionId: string): string;
+  /**
+   * The slug of a run's function: its `function_id` is the function's internal id (a UUID, as on
+   * Inngest), looked up in the app's function list (`GET /v1/apps/:app/functions`).
+   */
+  slugOf(run: RunJson): Promise<string>;
   /** POSTs one event to the event API; returns its internal id (what /v1/events/:id takes). */
   send(event: OutgoingEvent): Promise<string>;
   runsOf(eventId: string): Promise<RunJson[]>;
@@ -163,6 +168,12 @@ export function useDevServerStack(driver: (typeof drivers)[number]): Stack {
     },
     inngest,
     slug: (functionId) => `${inngest.id}-${functionId}`,
+    async slugOf(run) {
+      for (const [slug, id] of await api().functionIds(inngest.id)) {
+        if (id === run.function_id) return slug;
+      }
+      throw new Error(`run ${run.run_id}: ${run.function_id} is none of the app's functions`);
+    },
     async send(event) {
       const [id] = await api().send(event);
       if (!id) throw new Error(`POST /e/test-key returned no event id for ${event.name}`);
