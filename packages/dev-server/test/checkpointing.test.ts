@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { ulid } from "ulid";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { functionInternalId } from "../src/functions/internal-id";
 import { CHECKPOINTING, type Harness, MODE, perMode, startHarness } from "./harness";
 
 /**
@@ -119,8 +120,10 @@ describe(`checkpointing (${MODE} mode)`, () => {
         checkpointing: [["step", 206]],
       }),
     );
-    // The server names the function and the queue item only when it checkpoints.
-    expect(calls.every((call) => (call.fnIdSent === "ckpt-three") === CHECKPOINTING)).toBe(true);
+    // The server names the function (by its internal id, as REST v1 does) and the queue item
+    // only when it checkpoints.
+    const fnId = functionInternalId("ckpt-three");
+    expect(calls.every((call) => (call.fnIdSent === fnId) === CHECKPOINTING)).toBe(true);
     expect(calls.every((call) => (call.qiId !== null) === CHECKPOINTING)).toBe(true);
     expect(h.checkpoints.filter((checkpoint) => checkpoint.runId === run.run_id)).toEqual(
       perMode({

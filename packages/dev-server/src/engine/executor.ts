@@ -32,11 +32,12 @@ const RETRY_AFTER_MIN_MS = 1000;
 const RETRY_AFTER_MAX_MS = 24 * 3600_000;
 
 /**
- * The id the server gives a function in `ctx.fn_id` (the SDK sends it back in checkpoints). One
- * accessor, so that what identifies a function to the SDK is decided here only.
+ * The id the server gives a function in `ctx.fn_id` (the SDK sends it back in checkpoints): its
+ * internal id, a UUID, as Inngest sends it. One accessor, so that what identifies a function to
+ * the SDK is decided here only.
  */
 export function fnIdOf(fn: FunctionRecord): string {
-  return fn.slug;
+  return fn.internalId;
 }
 
 /**
