@@ -86,7 +86,7 @@ function attempt(url: string, options: HttpRequestOptions): Promise<HttpAnswer> 
       headers: { ...options.headers, "content-length": String(body.length) },
     });
     const timer = setTimeout(() => {
-      fail("TIMEOUT", `no answer within ${options.timeoutMs} ms`);
+      fail("TIMEOUT", `timed out: no complete answer within ${options.timeoutMs} ms`);
       req.destroy();
     }, options.timeoutMs);
     const onAbort = () => {

@@ -29,7 +29,7 @@ const cases: Case[] = [
   { fault: "error-500", status: "Completed", error: /attempt 0 fails on purpose/ },
   { fault: "non-retriable", status: "Failed", error: /never retried/ },
   { fault: "proxy-500", status: "Completed", error: /500 without the Inngest SDK/ },
-  { fault: "hang", status: "Completed", error: /aborted due to timeout/ },
+  { fault: "hang", status: "Completed", error: /timed out: no complete answer within/ },
   { fault: "invalid-json", status: "Completed", error: /not JSON ops/ },
   { fault: "unknown-op", status: "Completed", error: /unknown ops only: Teleport/ },
   { fault: "reset", status: "Completed", error: /terminated|reset|socket/i },
