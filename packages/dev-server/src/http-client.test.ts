@@ -85,7 +85,10 @@ describe("sendRequest", () => {
     });
     const error = await sendRequest(url, post("{}", 200)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RequestFailedError);
-    expect(error).toMatchObject({ code: "TIMEOUT", message: "timed out: no complete answer within 200 ms" });
+    expect(error).toMatchObject({
+      code: "TIMEOUT",
+      message: "timed out: no complete answer within 200 ms",
+    });
   });
 
   it("fails when the connection resets mid-answer", async () => {
