@@ -141,7 +141,13 @@ function httpRequest(port, method, path, json) {
         port,
         method,
         path,
-        headers: body ? { "content-type": "application/json" } : {},
+        headers: {
+          ...(body ? { "content-type": "application/json" } : {}),
+          // A dev server started with a signing key (it reads INNGEST_SIGNING_KEY) wants it.
+          ...(port === DEV_SERVER.port && process.env.INNGEST_SIGNING_KEY
+            ? { authorization: `Bearer ${process.env.INNGEST_SIGNING_KEY}` }
+            : {}),
+        },
       },
       (response) => {
         let text = "";

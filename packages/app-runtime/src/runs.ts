@@ -24,7 +24,7 @@ export interface RunsProxyOptions {
   appId: string;
   /** The Inngest server's API origin (no trailing slash). */
   apiBaseUrl: string;
-  /** Sent as `Authorization: Bearer <key>` (Inngest Cloud requires it; the dev server ignores it). */
+  /** Sent as `Authorization: Bearer <key>` (Inngest Cloud requires it, and so does the dev server in secure mode, `--signing-key`). */
   signingKey: string | undefined;
   fetch?: typeof fetch;
   timeoutMs?: number;

@@ -25,7 +25,8 @@ Options:
                              pglite:<folder> (embedded PGlite), or memory:// (nothing kept)
                              (default: DATABASE_URL if set, else .data/dev-server)
       --signing-key <key>    secure mode: sign calls to apps, verify their answers, require the
-                             key's hash from apps that register (default: INNGEST_SIGNING_KEY)
+                             key's hash from apps that register, and Authorization: Bearer <key>
+                             on /v1, /api, /dev and /test (default: INNGEST_SIGNING_KEY)
       --event-key <key>      accept events only at /e/<key> (default: any key)
       --poll-interval <time> how often -u apps are re-synced once reachable (default 5s)
       --retry-base <time>    delay before the first retry, doubled each attempt (default 1s)
@@ -165,7 +166,9 @@ export function banner(
     `inngest-dev-server listening on ${server.url}`,
     `storage: ${kind} ${location}`,
     ...(options.testMode ? ["test mode (virtual clock)"] : []),
-    ...(options.signingKey ? ["secure (signed calls)"] : []),
+    ...(options.signingKey
+      ? ["secure (signed calls; /v1, /api and the UI need Bearer <signing key>)"]
+      : []),
     ...(options.checkpointing === false ? ["classic mode (no checkpointing)"] : []),
     ...(options.eventKey ? ["event key required"] : []),
     `apps: ${apps}`,

@@ -1,6 +1,6 @@
 import type { FunctionConfig } from "./functions/config";
 import { type AnswerHeaders, RequestFailedError, sendRequest } from "./http-client";
-import { canonicalJson, signatureHeader, verifySignature } from "./signing";
+import { canonicalJson, signatureHeader, signatureProblem } from "./signing";
 import type { JsonObject } from "./types";
 
 /**
@@ -22,11 +22,26 @@ export class AppUnreachableError extends Error {
 }
 
 /**
- * The app refused the request's authentication, or its answer failed ours: a configuration problem
- * (keys, modes) that no retry of the same call fixes, but that fixing the config does. Runs wait.
+ * The app refused the request's authentication: a configuration problem (keys, modes) that no
+ * retry of the same call fixes, but that fixing the config does. Runs wait.
  */
 export class AppAuthError extends AppUnreachableError {
   override readonly name = "AppAuthError";
+}
+
+/**
+ * Secure mode: the app's answer failed our check (unsigned, tampered, stale). Nothing of it is
+ * used; to a call, it is a failed attempt, retried as Inngest retries a failed call.
+ */
+export class AnswerRefusedError extends Error {
+  override readonly name = "AnswerRefusedError";
+  constructor(
+    /** The status the answer claimed. */
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface SdkClientOptions {
@@ -99,19 +114,25 @@ export class SdkClient {
               "--signing-key <the app's INNGEST_SIGNING_KEY>",
       );
     }
-    if (this.options.signingKey && fromSdk) {
-      // The SDK signs every answer to a request it verified, whatever the status.
-      const signed = response.headers.get("x-inngest-signature");
-      if (!signed) {
-        throw new AppAuthError(
-          `${init.method} ${url}: the app answered ${response.status} without an ` +
-            "x-inngest-signature; a server with a signing key only talks to apps in cloud mode " +
-            "(INNGEST_DEV unset, INNGEST_SIGNING_KEY set to the same key)",
-        );
-      }
-      if (!verifySignature(this.options.signingKey, text, signed)) {
-        throw new AppAuthError(
-          `${init.method} ${url}: the answer's x-inngest-signature does not verify with our signing key`,
+    // In secure mode nothing of an answer is used unless it is signed with our key, within 5
+    // minutes: the SDK signs every answer to a request it verified, whatever the status. Only a
+    // 5xx that did not come from the SDK (a proxy's, the app is down) is left to the caller, which
+    // reads no more of it than that the app is not there.
+    if (this.options.signingKey && (fromSdk || response.status < 500)) {
+      const problem = signatureProblem(
+        this.options.signingKey,
+        text,
+        response.headers.get("x-inngest-signature"),
+      );
+      if (problem) {
+        const unsigned = !response.headers.get("x-inngest-signature");
+        throw new AnswerRefusedError(
+          response.status,
+          `${init.method} ${url}: refused the app's answer (${response.status}): ${problem}` +
+            (unsigned
+              ? "; a server with a signing key only talks to apps in cloud mode " +
+                "(INNGEST_DEV unset, INNGEST_SIGNING_KEY set to the same key)"
+              : ""),
         );
       }
     }

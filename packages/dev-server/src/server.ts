@@ -7,6 +7,7 @@ import { Engine } from "./engine/engine";
 import type { RetryPolicy } from "./engine/executor";
 import type { Logger } from "./engine/state";
 import { validateFunctions } from "./functions/validation";
+import { requireBearer } from "./http/auth";
 import { registerCheckpointApi } from "./http/checkpoint";
 import { registerDevInfo } from "./http/dev-info";
 import { EventIntake, parseEvents, registerEventApi } from "./http/events";
@@ -39,8 +40,10 @@ export interface DevServerOptions {
   /** A folder (journal), `postgres://...`, `pglite:<folder>` or `memory://` (see `store/open.ts`). Default: `.data/dev-server`. */
   storage?: string;
   /**
-   * Secure mode: calls to apps are signed and their answers verified, `/fn/register` needs the
-   * key's hash as Bearer token. Apps must run in cloud mode with the same `INNGEST_SIGNING_KEY`.
+   * Secure mode: calls to apps are signed and their answers verified (an unsigned, tampered or
+   * stale answer is a failed call), `/fn/register` and `/v1/checkpoint` need the key's hash as
+   * Bearer token, and the REST API v1, the UI API, `/dev` and `/test/` need `Bearer <signing key>`
+   * (or its hash). Apps must run in cloud mode with the same `INNGEST_SIGNING_KEY`.
    */
   signingKey?: string | undefined;
   /** When set, events are only accepted at `/e/<eventKey>`. */
@@ -117,6 +120,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   const app = new Hono();
   answerErrors(app, logger);
+  // Before every route: in secure mode the APIs need the signing key as Bearer token.
+  requireBearer(app, options.signingKey);
   registerEventApi(app, intake, options.eventKey);
   registerSyncApi(app, { apps, store, sdk, signingKey: options.signingKey });
   registerDevInfo(app, {

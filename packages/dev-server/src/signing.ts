@@ -22,6 +22,39 @@ export function signatureHeader(signingKey: string, body: string, nowMs = Date.n
   return `t=${t}&s=${mac(signingKey, body, t)}`;
 }
 
+/** How far a signature's time may be from ours, either way: 5 minutes, as the SDK allows. */
+export const SIGNATURE_MAX_AGE_MS = 5 * 60_000;
+
+/**
+ * Why an `x-inngest-signature` over `body` does not hold, or null when it does: missing, malformed,
+ * signed more than 5 minutes from now (stale), or not the HMAC of this body (tampered, or another
+ * key).
+ */
+export function signatureProblem(
+  signingKey: string,
+  body: string,
+  header: string | null,
+  nowMs = Date.now(),
+): string | null {
+  if (!header) return "it carries no x-inngest-signature";
+  const params = new URLSearchParams(header);
+  const t = Number(params.get("t"));
+  const s = params.get("s") ?? "";
+  if (!params.get("t") || !Number.isInteger(t) || !s)
+    return `its x-inngest-signature "${header.slice(0, 100)}" is not t=<unix seconds>&s=<hex>`;
+  const ageMs = nowMs - t * 1000;
+  if (Math.abs(ageMs) > SIGNATURE_MAX_AGE_MS) {
+    const minutes = (Math.abs(ageMs) / 60_000).toFixed(1);
+    return ageMs > 0
+      ? `its x-inngest-signature is stale: signed ${minutes} min ago, over the 5 min allowed`
+      : `its x-inngest-signature is dated ${minutes} min in the future, over the 5 min allowed`;
+  }
+  const expected = Buffer.from(mac(signingKey, body, t));
+  const given = Buffer.from(s);
+  if (expected.length === given.length && timingSafeEqual(expected, given)) return null;
+  return "its x-inngest-signature does not match its body with our signing key (the body was changed, or signed with another key)";
+}
+
 /** Checks an `x-inngest-signature` over `body`; the time must be within 5 minutes. */
 export function verifySignature(
   signingKey: string,
@@ -29,14 +62,7 @@ export function verifySignature(
   header: string | null,
   nowMs = Date.now(),
 ): boolean {
-  if (!header) return false;
-  const params = new URLSearchParams(header);
-  const t = Number(params.get("t"));
-  const s = params.get("s") ?? "";
-  if (!Number.isFinite(t) || !s || Math.abs(nowMs - t * 1000) > 5 * 60_000) return false;
-  const expected = Buffer.from(mac(signingKey, body, t));
-  const given = Buffer.from(s);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return signatureProblem(signingKey, body, header, nowMs) === null;
 }
 
 /**

@@ -16,6 +16,8 @@ import { CHECKPOINTING, perMode, type ServedApp, serveApp, waitFor } from "./har
 const signingKey = `signkey-test-${randomBytes(32).toString("hex")}`;
 const otherKey = `signkey-test-${randomBytes(32).toString("hex")}`;
 const eventKey = "secure-event-key";
+/** What the REST API v1 and the UI API need in secure mode. */
+const bearer = { authorization: `Bearer ${signingKey}` };
 
 function cloudApp(devServer: DevServer, key = signingKey) {
   // isDev: false is cloud mode whatever INNGEST_DEV says in the environment.
@@ -46,7 +48,7 @@ describe("secure mode", () => {
   let inngest: Inngest.Any;
   let app: ServedApp;
   const events = async () => {
-    const response = await fetch(`${devServer.url}/v1/events?limit=1000`);
+    const response = await fetch(`${devServer.url}/v1/events?limit=1000`, { headers: bearer });
     return ((await response.json()) as { data: { name: string }[] }).data.filter(
       (event) => !event.name.startsWith("inngest/"),
     ).length;
@@ -76,7 +78,9 @@ describe("secure mode", () => {
     // The client sends with its event key, which the server requires.
     const { ids } = await inngest.send({ name: "secure/double", data: { n: 21 } });
     const run = await waitFor("the signed run to end", async () => {
-      const response = await fetch(`${devServer.url}/v1/events/${ids[0]}/runs`);
+      const response = await fetch(`${devServer.url}/v1/events/${ids[0]}/runs`, {
+        headers: bearer,
+      });
       const [found] = ((await response.json()) as { data: { status: string; output: unknown }[] })
         .data;
       return found && found.status !== "Running" ? found : undefined;
@@ -162,7 +166,7 @@ describe("secure mode", () => {
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as { error: string }).error).toMatch(/signing key does not match/);
     expect((await register("Bearer undefined")).status).toBe(401);
-    const apps = (await (await fetch(`${devServer.url}/api/apps`)).json()) as {
+    const apps = (await (await fetch(`${devServer.url}/api/apps`, { headers: bearer })).json()) as {
       data: { app_id: string | null }[];
     };
     expect(apps.data.map((record) => record.app_id)).not.toContain("intruder");
@@ -188,6 +192,17 @@ describe("secure mode", () => {
     });
     expect(other.status).toBe(401);
     expect(await other.json()).toMatchObject({ ids: [], status: 401, error: expect.any(String) });
+    for (const path of ["/e", "/e/"]) {
+      const none = await fetch(`${devServer.url}${path}`, {
+        method: "POST",
+        body: JSON.stringify([{ name: "secure/double", data: { n: 1 } }]),
+      });
+      expect(none.status, path).toBe(401);
+      expect(await none.json()).toMatchObject({
+        ids: [],
+        error: expect.stringMatching(/no event key/),
+      });
+    }
 
     const wrongKeyClient = new Inngest({
       id: "wrong-key",
@@ -211,7 +226,7 @@ describe("secure mode", () => {
     const served = await serveApp(devApp, functionsOf(devApp));
     try {
       await expect(devServer.sync(served.url)).rejects.toThrow(
-        /without an x-inngest-signature; a server with a signing key only talks to apps in cloud mode/,
+        /refused the app's answer \(200\): it carries no x-inngest-signature; a server with a signing key only talks to apps in cloud mode/,
       );
     } finally {
       await served.close();
@@ -233,13 +248,254 @@ describe("secure mode", () => {
     await new Promise<void>((resolve) => impostor.listen(0, "127.0.0.1", resolve));
     try {
       const url = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}/api/inngest`;
-      await expect(devServer.sync(url)).rejects.toThrow(/x-inngest-signature does not verify/);
+      await expect(devServer.sync(url)).rejects.toThrow(
+        /its x-inngest-signature does not match its body with our signing key/,
+      );
     } finally {
       impostor.closeAllConnections();
       await new Promise((resolve) => impostor.close(resolve));
     }
   });
+
+  it("REST v1, the UI API, /dev and /test need Bearer <signing key> (or its hash): 401 naming why", async () => {
+    const paths = [
+      "/v1/events",
+      "/v1/runs",
+      "/v1/apps/secure-app/functions",
+      "/api/ui/events",
+      "/api/ui/runs",
+      "/api/apps",
+      "/api/functions",
+      "/dev",
+      "/test/clock",
+    ];
+    const get = (path: string, authorization?: string) =>
+      fetch(`${devServer.url}${path}`, { headers: authorization ? { authorization } : {} });
+    for (const path of paths) {
+      const missing = await get(path);
+      expect(missing.status, `${path} without a token`).toBe(401);
+      expect(await missing.json()).toEqual({
+        error: expect.stringMatching(/^authorization: missing: the server runs in secure mode/),
+        status: 401,
+      });
+      const basic = await get(path, `Basic ${Buffer.from(`x:${signingKey}`).toString("base64")}`);
+      expect(basic.status, `${path} with Basic`).toBe(401);
+      expect(((await basic.json()) as { error: string }).error).toMatch(/not a Bearer token/);
+      for (const wrong of [otherKey, hashedSigningKey(otherKey), `${signingKey}x`, "undefined"]) {
+        const refused = await get(path, `Bearer ${wrong}`);
+        expect(refused.status, `${path} with a wrong token`).toBe(401);
+        const body = (await refused.json()) as { error: string; data?: unknown };
+        expect(body.error).toMatch(/^authorization: wrong token/);
+        expect(body.data).toBeUndefined();
+      }
+      expect((await get(path, `Bearer ${signingKey}`)).status, `${path} with the key`).toBe(200);
+      expect(
+        (await get(path, `Bearer ${hashedSigningKey(signingKey)}`)).status,
+        `${path} with the key's hash`,
+      ).toBe(200);
+    }
+    // The UI's page itself loads, so that it can ask for the key.
+    expect((await get("/")).status).toBe(200);
+  });
+
+  it("an unauthenticated action of the UI API or REST v1 stores, starts and cancels nothing", async () => {
+    const before = await events();
+    const runsBefore = (await (
+      await fetch(`${devServer.url}/api/ui/runs`, { headers: bearer })
+    ).json()) as {
+      data: { run_id: string; status: string }[];
+    };
+    const post = (path: string, body: unknown, authorization?: string) =>
+      fetch(`${devServer.url}${path}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(authorization ? { authorization } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    const refusedActions = [
+      ["/api/ui/events", { name: "secure/double", data: { n: 5 } }],
+      ["/api/ui/functions/secure-app-double/invoke", { data: { n: 5 } }],
+      ["/api/apps/sync", { url: "http://127.0.0.1:1/api/inngest" }],
+      ...runsBefore.data.map((run) => [`/api/ui/runs/${run.run_id}/rerun`, {}] as const),
+      ["/test/reset", {}],
+    ] as const;
+    for (const [path, body] of refusedActions) {
+      for (const authorization of [undefined, `Bearer ${otherKey}`]) {
+        const answer = await post(path, body, authorization);
+        expect(answer.status, `${path} (${authorization ?? "no token"})`).toBe(401);
+      }
+    }
+    for (const run of runsBefore.data) {
+      const cancel = await fetch(`${devServer.url}/v1/runs/${run.run_id}`, { method: "DELETE" });
+      expect(cancel.status).toBe(401);
+    }
+    expect(await events()).toBe(before);
+    const runsAfter = (await (
+      await fetch(`${devServer.url}/api/ui/runs`, { headers: bearer })
+    ).json()) as {
+      data: { run_id: string; status: string }[];
+    };
+    // No run more (invoke, rerun), none cancelled.
+    expect(runsAfter.data.map((run) => run.run_id)).toEqual(
+      runsBefore.data.map((run) => run.run_id),
+    );
+    expect(runsAfter.data.filter((run) => run.status === "Cancelled")).toEqual([]);
+    const apps = (await (await fetch(`${devServer.url}/api/apps`, { headers: bearer })).json()) as {
+      data: { url: string }[];
+    };
+    expect(apps.data.map((record) => record.url)).not.toContain("http://127.0.0.1:1/api/inngest");
+
+    // The same send with the key is taken: the refusals above were the token's doing.
+    const sent = await post(
+      "/api/ui/events",
+      { name: "secure/none", data: {} },
+      `Bearer ${signingKey}`,
+    );
+    expect(sent.status).toBe(200);
+    expect(await events()).toBe(before + 1);
+  });
+
+  it("an unsigned, tampered or stale answer is a failed call: retried, then the run fails with the error in its timeline, its output not taken", async () => {
+    // The real SDK app in cloud mode, behind a proxy that spoils its answers as the event says.
+    const guarded = cloudApp(devServer);
+    const fn = guarded.createFunction(
+      { id: "guarded", triggers: [{ event: "secure/guarded" }], retries: 1 },
+      async ({ event, step }) => {
+        const value = await step.run("value", () => `genuine-${event.data.n}`);
+        return { value };
+      },
+    );
+    const served = await serveApp(guarded, [fn]);
+    const proxy = await spoilingProxy(served.url);
+    try {
+      await devServer.sync(proxy.url);
+      const send = async (answer: string, n: number) => {
+        const { ids } = await guarded.send({ name: "secure/guarded", data: { answer, n } });
+        return ids[0] as string;
+      };
+      const ended = (eventId: string) =>
+        waitFor(`the run of ${eventId} to end`, async () => {
+          const answer = await fetch(`${devServer.url}/v1/events/${eventId}/runs`, {
+            headers: bearer,
+          });
+          const [run] = (
+            (await answer.json()) as { data: { run_id: string; status: string; output: unknown }[] }
+          ).data;
+          return run && run.status !== "Running" ? run : undefined;
+        });
+      const timeline = async (runId: string) =>
+        (
+          (await (
+            await fetch(`${devServer.url}/v1/runs/${runId}/timeline`, { headers: bearer })
+          ).json()) as {
+            data: {
+              steps: {
+                op: string;
+                attempt: number;
+                error: { name: string; message: string } | null;
+              }[];
+            };
+          }
+        ).data.steps;
+
+      const cases = [
+        ["unsigned", /refused the app's answer \(20[06]\): it carries no x-inngest-signature/],
+        ["tampered", /does not match its body with our signing key/],
+        ["stale", /x-inngest-signature is stale: signed 6\.0 min ago, over the 5 min allowed/],
+      ] as const;
+      const eventIds = await Promise.all(cases.map(([answer], index) => send(answer, index)));
+      for (const [index, [answer, error]] of cases.entries()) {
+        const run = await ended(eventIds[index] as string);
+        expect(run.status, answer).toBe("Failed");
+        expect(JSON.stringify(run.output ?? null)).not.toMatch(/tampered/);
+        const steps = await timeline(run.run_id);
+        const refusals = steps.filter(
+          (step) => step.op === "FunctionError" && step.error?.name === "AnswerRefusedError",
+        );
+        // The run failed with it.
+        expect(steps.at(-1)).toMatchObject({
+          op: "RunFailed",
+          error: { name: "AnswerRefusedError" },
+        });
+        // retries: 1 is two attempts, each refused.
+        expect(
+          refusals.map((step) => step.attempt),
+          answer,
+        ).toEqual([0, 1]);
+        for (const step of refusals) expect(step.error?.message).toMatch(error);
+        expect(JSON.stringify(steps)).not.toMatch(/tampered/);
+      }
+      expect(proxy.spoiled()).toBeGreaterThanOrEqual(6);
+
+      // A good run still completes, through the same proxy, with the app's own output.
+      const good = await ended(await send("genuine", 7));
+      expect(good).toMatchObject({ status: "Completed", output: { value: "genuine-7" } });
+    } finally {
+      await proxy.close();
+      await served.close();
+    }
+  });
 });
+
+/**
+ * A proxy in front of an SDK app that spoils its answers to calls whose event says so
+ * (`data.answer`): `unsigned` drops the signature, `tampered` changes the body after it was signed,
+ * `stale` signs it again as of 6 minutes ago. Anything else goes through unchanged.
+ */
+async function spoilingProxy(target: string) {
+  let spoiled = 0;
+  const server: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const url = new URL(request.url ?? "/", target);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers))
+      if (typeof value === "string" && !["host", "content-length", "connection"].includes(name))
+        headers.set(name, value);
+    const answer = await fetch(new URL(`${url.pathname}${url.search}`, target), {
+      method: request.method ?? "GET",
+      headers,
+      ...(request.method === "GET" || request.method === "HEAD" ? {} : { body }),
+    });
+    let text = await answer.text();
+    const out: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      if (!["content-length", "content-encoding", "transfer-encoding", "connection"].includes(name))
+        out[name] = value;
+    });
+    let mode = "";
+    try {
+      mode = String(
+        (JSON.parse(body) as { event?: { data?: { answer?: string } } }).event?.data?.answer ?? "",
+      );
+    } catch {
+      // a sync's body
+    }
+    if (mode === "unsigned") delete out["x-inngest-signature"];
+    if (mode === "tampered") {
+      const changed = text.replaceAll("genuine", "tampered");
+      text = changed === text ? `${text} ` : changed;
+    }
+    if (mode === "stale")
+      out["x-inngest-signature"] = signatureHeader(signingKey, text, Date.now() - 6 * 60_000);
+    if (["unsigned", "tampered", "stale"].includes(mode)) spoiled += 1;
+    response.writeHead(answer.status, out).end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}${new URL(target).pathname}`,
+    spoiled: () => spoiled,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 describe("a server without a signing key", () => {
   it("tells why it cannot sync an app in cloud mode", async () => {

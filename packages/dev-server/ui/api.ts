@@ -13,6 +13,7 @@ import type {
   UiRunSummary,
   UiSent,
 } from "../src/http/wire";
+import { authHeaders, refused } from "./auth";
 
 // The shapes are the server's own (src/http/wire.ts), imported as types: nothing of the server
 // is bundled.
@@ -41,6 +42,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     method,
     headers: {
       accept: "application/json",
+      ...authHeaders(),
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -57,6 +59,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
       json && typeof json === "object" && "error" in json
         ? String((json as { error: unknown }).error)
         : text || response.statusText;
+    if (response.status === 401) refused(message);
     throw new ApiError(response.status, message);
   }
   return ((json as { data?: T } | null)?.data ?? json) as T;

@@ -1,4 +1,6 @@
 import { render } from "preact";
+import { useState } from "preact/hooks";
+import { authHeaders, hasSavedKey, refused, saveKey, useRefusal } from "./auth";
 import { usePoll } from "./hooks";
 import { AppsPage } from "./pages/apps";
 import { EventPage, EventsPage } from "./pages/events";
@@ -51,12 +53,67 @@ interface DevInfo {
 }
 
 async function devInfo(): Promise<DevInfo> {
-  const response = await fetch("/dev", { headers: { accept: "application/json" } });
+  const response = await fetch("/dev", {
+    headers: { accept: "application/json", ...authHeaders() },
+  });
+  if (response.status === 401) {
+    const body = (await response.json().catch(() => null)) as { error?: string } | null;
+    refused(body?.error ?? "the server wants its signing key");
+  }
   if (!response.ok) throw new Error(`GET /dev: ${response.status}`);
   return (await response.json()) as DevInfo;
 }
 
+/** Secure mode: the server refused our requests; ask for its signing key (see `auth.ts`). */
+function KeyForm({ reason }: { reason: string }) {
+  const [key, setKey] = useState("");
+  return (
+    <section>
+      <h1>Signing key</h1>
+      <p>
+        This dev server runs in secure mode: its API needs the signing key it was started with (
+        <code>--signing-key</code>). It is kept in this tab only.
+      </p>
+      <p class="error-banner" data-testid="signing-key-reason">
+        {hasSavedKey() ? `The key given was refused: ${reason}` : reason}
+      </p>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (key.trim()) saveKey(key.trim());
+        }}
+      >
+        <input
+          type="password"
+          autocomplete="off"
+          placeholder="signkey-..."
+          data-testid="signing-key-input"
+          value={key}
+          onInput={(event) => setKey((event.target as HTMLInputElement).value)}
+        />{" "}
+        <button type="submit" data-testid="signing-key-submit">
+          Use this key
+        </button>
+      </form>
+    </section>
+  );
+}
+
 function App() {
+  const refusal = useRefusal();
+  if (refusal) {
+    return (
+      <div class="layout">
+        <main class="content">
+          <KeyForm reason={refusal} />
+        </main>
+      </div>
+    );
+  }
+  return <Live />;
+}
+
+function Live() {
   const { path } = useLocation();
   const info = usePoll(devInfo, "dev");
   const failing = info.data?.handlers.filter((handler) => handler.error).length ?? 0;

@@ -5,8 +5,10 @@
  * line written is on disk for every later reader even if this process is killed the next instant
  * (only a machine crash could lose it, and no scenario crashes the machine).
  */
+import { createHmac } from "node:crypto";
 import { openSync, writeSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { Inngest, NonRetriableError } from "inngest";
@@ -14,9 +16,11 @@ import { serve } from "inngest/node";
 
 const port = Number(process.env.PORT);
 const effects = openSync(process.env.EFFECTS_FILE as string, "a");
+/** Scenario 8: cloud mode with this signing key (the server's `--signing-key`); else dev mode. */
+const signingKey = process.env.FAULT_SIGNING_KEY || undefined;
 const inngest = new Inngest({
   id: "faults",
-  isDev: true,
+  ...(signingKey ? { isDev: false, signingKey } : { isDev: true }),
   baseUrl: process.env.DEV_SERVER_URL as string,
 });
 
@@ -114,7 +118,26 @@ const steady = inngest.createFunction(
   },
 );
 
-const handler = serve({ client: inngest, functions: [mixed, burst, fragile, steady] });
+/**
+ * Scenario 8: one step and a return value, both of which name the run's `n`. A run whose event
+ * says `data.answer` (unsigned, tampered, stale) gets every answer spoiled on its way out (see
+ * `spoil`); retries: 2 is three attempts, each refused, then the run fails.
+ */
+const guarded = inngest.createFunction(
+  { id: "guarded", triggers: [{ event: "faults/guarded" }], retries: 2 },
+  async ({ event, step, runId }) => {
+    const n = Number(event.data.n);
+    const value = await step.run("value", () =>
+      effect("guarded", runId, "value", 1, () => `genuine-${n}`),
+    );
+    return { n, value };
+  },
+);
+
+const handler = serve({
+  client: inngest,
+  functions: signingKey ? [guarded, steady] : [mixed, burst, fragile, steady],
+});
 const sdkHeaders = { "content-type": "application/json", "x-inngest-sdk": "inngest-js:v4.24.0" };
 const callsByRun = new Map<string, number>();
 
@@ -174,8 +197,71 @@ async function answer(request: IncomingMessage, response: ServerResponse): Promi
   await handler(replay as unknown as IncomingMessage, response);
 }
 
+/**
+ * Secure mode (scenario 8): the real SDK serves on an internal port, behind a small proxy that
+ * passes everything through unchanged, except the answers to calls whose event names a spoiling
+ * (`data.answer`): `unsigned` drops the SDK's x-inngest-signature, `tampered` changes the body after
+ * the SDK signed it, `stale` signs the body again (correctly, with the key) as of 6 minutes ago.
+ */
+const SPOILINGS = new Set(["unsigned", "tampered", "stale"]);
+const HOP_HEADERS = new Set(["host", "connection", "content-length", "transfer-encoding"]);
+let sdkOrigin = "";
+
+function spoil(mode: string, headers: Record<string, string>, text: string): string {
+  if (mode === "unsigned") delete headers["x-inngest-signature"];
+  if (mode === "tampered") {
+    const changed = text.replaceAll("genuine", "tampered");
+    return changed === text ? `${text} ` : changed;
+  }
+  if (mode === "stale") {
+    const t = Math.floor(Date.now() / 1000) - 6 * 60;
+    const mac = createHmac("sha256", (signingKey as string).replace(/^signkey-\w+-/, ""))
+      .update(text + t)
+      .digest("hex");
+    headers["x-inngest-signature"] = `t=${t}&s=${mac}`;
+  }
+  return text;
+}
+
+async function proxied(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  let mode = "";
+  if (request.method === "POST") {
+    const call = JSON.parse(body.toString() || "{}") as {
+      event?: { data?: { answer?: string } };
+      ctx?: { run_id?: string };
+    };
+    const url = new URL(request.url ?? "/", "http://app");
+    record("call", url.searchParams.get("fnId") ?? "", call.ctx?.run_id ?? "", "");
+    mode = String(call.event?.data?.answer ?? "");
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers))
+    if (typeof value === "string" && !HOP_HEADERS.has(name)) headers.set(name, value);
+  const answered = await fetch(`${sdkOrigin}${request.url ?? "/"}`, {
+    method: request.method ?? "GET",
+    headers,
+    ...(request.method === "GET" || request.method === "HEAD" ? {} : { body }),
+  });
+  const out: Record<string, string> = {};
+  answered.headers.forEach((value, name) => {
+    if (!HOP_HEADERS.has(name) && name !== "content-encoding") out[name] = value;
+  });
+  let text = await answered.text();
+  if (SPOILINGS.has(mode)) text = spoil(mode, out, text);
+  response.writeHead(answered.status, out).end(text);
+}
+
+if (signingKey) {
+  const sdk = createServer((request, response) => void handler(request, response));
+  await new Promise<void>((resolve) => sdk.listen(0, "127.0.0.1", resolve));
+  sdkOrigin = `http://127.0.0.1:${(sdk.address() as AddressInfo).port}`;
+}
+
 createServer((request, response) => {
-  answer(request, response).catch((error: unknown) => {
+  (signingKey ? proxied : answer)(request, response).catch((error: unknown) => {
     response.writeHead(500, { "content-type": "text/plain" }).end(String(error));
   });
 }).listen(port, "127.0.0.1", () => {

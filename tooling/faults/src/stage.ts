@@ -46,7 +46,17 @@ export interface Stage {
   close(failed: boolean): Promise<void>;
 }
 
-export async function createStage(name: string, options: { storage?: string } = {}) {
+export interface StageOptions {
+  storage?: string;
+  /**
+   * Secure mode: the REST client (and the stage's own reads) send `Bearer <signingKey>`, and
+   * events go to `/e/<eventKey>`. The server and the app are given the keys by the scenario.
+   */
+  signingKey?: string;
+  eventKey?: string;
+}
+
+export async function createStage(name: string, options: StageOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), `fault-${name}-`));
   const effectsFile = join(dir, "effects.jsonl");
   writeFileSync(effectsFile, "");
@@ -62,7 +72,10 @@ export async function createStage(name: string, options: { storage?: string } = 
     appPort,
     serverUrl,
     appUrl,
-    rest: createRestClient(serverUrl),
+    rest: createRestClient(serverUrl, {
+      ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+      ...(options.eventKey ? { eventKey: options.eventKey } : {}),
+    }),
     async startServer(args) {
       stage.server = await startDevServer({
         port: serverPort,
@@ -83,7 +96,9 @@ export async function createStage(name: string, options: { storage?: string } = 
     },
     async synced(count) {
       await waitFor("the app's functions to sync", async () => {
-        const response = await fetch(`${serverUrl}/api/functions`);
+        const response = await fetch(`${serverUrl}/api/functions`, {
+          headers: options.signingKey ? { authorization: `Bearer ${options.signingKey}` } : {},
+        });
         const { data } = (await response.json()) as { data: { app_url: string }[] };
         return data.filter((fn) => fn.app_url === appUrl).length >= count;
       });

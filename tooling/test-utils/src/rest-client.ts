@@ -22,7 +22,7 @@ export class RestApiError extends Error {
 }
 
 export interface RestClientOptions {
-  /** Sent as `Authorization: Bearer <key>` (Inngest Cloud requires it; the dev server ignores it). */
+  /** Sent as `Authorization: Bearer <key>` (Inngest Cloud requires it, and so does the dev server in secure mode, `--signing-key`). */
   signingKey?: string;
   /** The key in the event API's path (`POST /e/<key>`; any key in dev mode). */
   eventKey?: string;

@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock";
-import { AppUnreachableError, type CallResponse, type SdkClient } from "../sdk-client";
+import {
+  AnswerRefusedError,
+  AppUnreachableError,
+  type CallResponse,
+  type SdkClient,
+} from "../sdk-client";
 import type {
   ActiveRun,
   CallItem,
@@ -155,8 +160,25 @@ export class Executor {
       // A run that ended meanwhile (cancelled, timed out) drops the answer.
       const current = this.state.activeRun(item.runId);
       if (!current) return this.drop(item);
+      if (failure instanceof AnswerRefusedError) {
+        // Secure mode: an answer that is unsigned, tampered or stale is not the app's word. None
+        // of it is used; the call failed, and is retried like any failed call, or fails the run.
+        return this.committer.commit(
+          this.failedCall(
+            current,
+            fn,
+            item,
+            prepared.maxAttempts,
+            dispatch?.stepStartedAt ?? startedAt,
+            {
+              name: "AnswerRefusedError",
+              message: failure.message,
+            },
+          ),
+        );
+      }
       if (!response) {
-        // The app is down (or answered with a bad signature): the run waits for it, not lost.
+        // The app is down (or refused our signature): the run waits for it, not lost.
         const message = (failure as Error).message;
         if (!(failure instanceof AppUnreachableError)) this.state.logger.warn(message);
         return this.waitForApp(current, item, message);
@@ -359,6 +381,30 @@ export class Executor {
     const error = unusable
       ? { name: "Error", message: unusable }
       : toError(response.body, `app answered ${response.status}`);
+    return this.failedCall(run, fn, item, maxAttempts, startedAt, error, changes, {
+      canRetry,
+      retryDelay: this.retryDelay(item.attempt, response),
+    });
+  }
+
+  /**
+   * A call that failed as a whole: a `FunctionError` in the timeline, then the same call one
+   * attempt later, or, with no attempt left, the run ends `Failed` with the error.
+   */
+  private failedCall(
+    run: ActiveRun,
+    fn: FunctionRecord,
+    item: CallItem,
+    maxAttempts: number,
+    startedAt: number,
+    error: JsonObject,
+    changes = new Changes(item),
+    retry = {
+      canRetry: item.attempt + 1 < maxAttempts,
+      retryDelay: Math.min(this.retry.baseMs * 2 ** item.attempt, this.retry.maxMs),
+    },
+  ): Changes {
+    const now = this.clock.now();
     changes.timeline.push({
       runId: run.runId,
       stepId: null,
@@ -370,8 +416,8 @@ export class Executor {
       output: null,
       error,
     });
-    if (canRetry) {
-      changes.add(this.retryItem(item, now + this.retryDelay(item.attempt, response)));
+    if (retry.canRetry) {
+      changes.add(this.retryItem(item, now + retry.retryDelay));
       return changes;
     }
     return this.end(run, item, { status: "Failed", error }, changes);

@@ -35,6 +35,20 @@ export function registerEventApi(
   intake: EventIntake,
   eventKey: string | undefined,
 ): void {
+  if (eventKey) {
+    // No key at all: refused as a wrong one is (without an event key these stay unknown routes).
+    for (const path of ["/e", "/e/"])
+      app.post(path, (c) =>
+        c.json<EventSendJson>(
+          {
+            ids: [],
+            status: 401,
+            error: "Event key not found: the path has no event key (/e/<event key>)",
+          },
+          401,
+        ),
+      );
+  }
   app.post("/e/:key", async (c) => {
     if (eventKey && c.req.param("key") !== eventKey) {
       // The key is not echoed: it may be someone's real key sent to the wrong place.
