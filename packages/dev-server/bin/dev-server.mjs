@@ -15,6 +15,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const sources = join(root, "src");
 const cacheDir = join(root, "node_modules", ".cache", "dev-server");
+/** Bundles kept in the cache, the current one included. */
+const KEPT_BUNDLES = 3;
 
 function sourceFiles(dir) {
   return readdirSync(dir, { withFileTypes: true })
@@ -55,11 +57,15 @@ if (!found) {
     logLevel: "error",
   });
   renameSync(partial, bundle);
-  for (const name of readdirSync(cacheDir)) {
-    if (name.startsWith("cli-") && join(cacheDir, name) !== bundle && !name.endsWith(".tmp")) {
-      rmSync(join(cacheDir, name), { force: true });
-    }
-  }
+  // Older bundles go, but not the last few: a process that started from the sources as they were
+  // a moment ago may have found its bundle and be about to import it.
+  const older = readdirSync(cacheDir)
+    .filter((name) => name.startsWith("cli-") && name.endsWith(".mjs"))
+    .map((name) => join(cacheDir, name))
+    .filter((path) => path !== bundle)
+    .map((path) => ({ path, mtimeMs: statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const { path } of older.slice(KEPT_BUNDLES - 1)) rmSync(path, { force: true });
 }
 // Stack traces name the TypeScript sources, not the bundle.
 process.setSourceMapsEnabled(true);

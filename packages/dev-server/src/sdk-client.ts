@@ -182,7 +182,10 @@ export class SdkClient {
     payload: JsonObject,
     extraHeaders: Record<string, string>,
   ): Promise<CallResponse> {
-    const body = canonicalJson(payload);
+    // The SDK checks a signature over the canonical form of the body it parsed, so a signed call
+    // is sent in that form; unsigned, plain JSON.stringify does (canonicalize was 1.4% of the
+    // server's CPU driving runs).
+    const body = this.options.signingKey ? canonicalJson(payload) : JSON.stringify(payload);
     return this.send(
       stepUrl,
       { method: "POST", headers: { ...this.headers(body), ...extraHeaders }, body },

@@ -112,7 +112,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     checkpointing: options.checkpointing ?? true,
     retry: { baseMs: options.retry?.baseMs ?? 1000, maxMs: options.retry?.maxMs ?? 3_600_000 },
   });
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (error) {
+    // Nothing serves this store: it is closed (and its folder's lock released) for a next try.
+    await store.close().catch(() => {});
+    throw error;
+  }
 
   const resyncMs = options.resyncIntervalMs ?? DEFAULT_RESYNC_MS;
   const intake = new EventIntake({ engine, store, clock });
@@ -145,13 +151,23 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   registerUiAssets(app);
   registerTestMode(app, { engine, clock, intake });
 
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const created = serve(
-      { fetch: app.fetch, port: options.port ?? 8288, hostname: options.host ?? "127.0.0.1" },
-      () => resolve(created),
-    );
-    created.once("error", reject);
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const created = serve(
+        { fetch: app.fetch, port: options.port ?? 8288, hostname: options.host ?? "127.0.0.1" },
+        () => resolve(created),
+      );
+      created.once("error", reject);
+    });
+  } catch (error) {
+    // The port is taken (or refused): nothing was served, so nothing stays open.
+    apps.stop();
+    engine.stop();
+    await engine.idle().catch(() => {});
+    await store.close().catch(() => {});
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const origin = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
 

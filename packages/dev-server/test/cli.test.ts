@@ -185,6 +185,9 @@ describe("the dev-server process", () => {
       expect((await runCli(["--help"])).code).toBe(0);
       // (Other test files may start the server meanwhile: only ask that a new bundle exists.)
       expect(bundles().filter((name) => name !== before)).not.toHaveLength(0);
+      // The bundle of the sources as they were stays: a process that found it a moment ago (or
+      // starts from those sources again, as every one does once the edit is undone) imports it.
+      expect(bundles()).toContain(before);
     } finally {
       utimesSync(source, atime, mtime);
     }

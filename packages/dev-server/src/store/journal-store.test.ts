@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import {
   appendFileSync,
+  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -283,6 +284,38 @@ describe("JournalStore", () => {
     await closeIt(store);
     const reopened = await openAt(dir);
     expect((await reopened.listEvents({ limit: 10 })).map((e) => e.internalId)).toHaveLength(2);
+  });
+
+  it("an I/O error on a synced append breaks the store: no later write is acknowledged", async () => {
+    const dir = folder();
+    const store = await openAt(dir);
+    await store.commit([start(1)], T0);
+    const handle = (store as unknown as { journal: FileHandle }).journal;
+    const write = handle.write.bind(handle);
+    let failing = true;
+    handle.write = (async (buffer: Buffer, offset: number, length: number) => {
+      if (!failing) return write(buffer, offset, length);
+      throw Object.assign(new Error("EIO: i/o error, write"), { code: "EIO" });
+    }) as FileHandle["write"];
+    await expect(store.commit([start(2)], T0)).rejects.toThrow(/could not be flushed .*: EIO/);
+    failing = false;
+    await expect(store.commit([start(3)], T0)).rejects.toThrow(/could not be flushed .*: EIO/);
+    expect(readJournal(journalOf(dir)).map((r) => r.seq)).toEqual([1]);
+    await closeIt(store);
+  });
+
+  it("opens the journal so that each append is flushed as it is written (O_DSYNC)", async (context) => {
+    if (process.platform !== "linux") {
+      console.log("skipped: reads the descriptor's flags from /proc, which only Linux has");
+      context.skip();
+    }
+    const store = await openAt(folder());
+    const handle = (store as unknown as { journal: FileHandle }).journal;
+    const info = readFileSync(`/proc/self/fdinfo/${handle.fd}`, "utf8");
+    const flags = Number.parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? "0", 8);
+    expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
+    await closeIt(store);
   });
 
   it("drops a torn or corrupt last record and keeps everything before it", async () => {

@@ -11,9 +11,11 @@ import { StorageUnavailableError, type StoredFunction } from "./store";
 
 /**
  * The store in memory, made durable by an append-only journal in its folder. Every write is a
- * record appended to `journal.log` and flushed (`fdatasync`) before it is applied in memory and
- * before its promise resolves: one append and one flush per call, and the engine's committer
- * already hands `commit` a whole group of change sets. Writes are made one at a time, in the order
+ * record appended to `journal.log` and flushed before it is applied in memory and before its
+ * promise resolves: one append per call, flushed by the append itself (the file is opened with
+ * `O_DSYNC`, so the write returns once its data is on disk: one trip to libuv's thread pool instead
+ * of two, which was most of an event's way to its first call), and the engine's committer already
+ * hands `commit` a whole group of change sets. Writes are made one at a time, in the order
  * they were asked for.
  *
  * A record is one line: the CRC-32 of its JSON (8 hex digits), a space, the JSON
@@ -30,6 +32,14 @@ import { StorageUnavailableError, type StoredFunction } from "./store";
  */
 
 const SNAPSHOT = "snapshot.json";
+/**
+ * Appends that are flushed as they are written, where the platform has `O_DSYNC` (Linux, macOS);
+ * elsewhere each append is followed by an `fdatasync`.
+ */
+const SYNCED_APPENDS = constants.O_DSYNC !== undefined;
+const JOURNAL_FLAGS = SYNCED_APPENDS
+  ? constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC
+  : "a+";
 const JOURNAL = "journal.log";
 const SNAPSHOT_VERSION = 1;
 /** The journal's size at which a running store compacts, at least (see the class comment). */
@@ -140,7 +150,7 @@ export class JournalStore extends MemoryStore {
     };
     let journal: FileHandle | undefined;
     try {
-      journal = await open(join(dir, JOURNAL), "a+");
+      journal = await open(join(dir, JOURNAL), JOURNAL_FLAGS);
       const store = new JournalStore(
         dir,
         journal,
@@ -280,11 +290,19 @@ export class JournalStore extends MemoryStore {
           written += bytesWritten;
         }
       } catch (error) {
+        if (SYNCED_APPENDS && (error as NodeJS.ErrnoException).code === "EIO") {
+          // The append was also its flush: as after a failed flush, what the disk holds is unknown.
+          this.broken = this.unwritable(
+            "flushed (restart the server once the disk is fixed)",
+            error,
+          );
+          throw this.broken;
+        }
         await this.cutBack(error);
         throw this.unwritable("written", error);
       }
       try {
-        await this.journal.datasync();
+        if (!SYNCED_APPENDS) await this.journal.datasync();
       } catch (error) {
         // After a failed flush, what the disk holds is unknown: no write is acknowledged again.
         this.broken = this.unwritable("flushed (restart the server once the disk is fixed)", error);
