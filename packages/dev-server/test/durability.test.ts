@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { freePort, waitFor } from "@repo/test-utils";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startDevServer } from "../src";
 import { CHECKPOINTING } from "./harness";
 
 /**
@@ -318,6 +319,35 @@ describe("kill -9 during the compaction a restart does once it listens (journal 
     logs = [];
   });
   afterAll(() => rmSync(workdir, { recursive: true, force: true }));
+
+  it("listens before it compacts what it replayed; the compaction follows, with the same answers", async () => {
+    const storage = join(workdir, "in-process");
+    const first = await startDevServer({ storage, port: 0 });
+    const response = await fetch(`${first.url}/e/key`, {
+      method: "POST",
+      body: JSON.stringify(
+        Array.from({ length: 50 }, (_, n) => ({ name: "listen/first", data: { n } })),
+      ),
+    });
+    const { ids } = (await response.json()) as { ids: string[] };
+    await first.close();
+    const journal = readFileSync(join(storage, "journal.log"), "utf8");
+    expect(journal.length).toBeGreaterThan(0);
+
+    const second = await startDevServer({ storage, port: 0 });
+    try {
+      // Listening, and the journal not compacted yet: it is what the first server left.
+      expect(readFileSync(join(storage, "journal.log"), "utf8")).toBe(journal);
+      expect((await fetch(`${second.url}/v1/events/${ids[49]}`)).status).toBe(200);
+      await second.maintained;
+      expect(statSync(join(storage, "journal.log")).size).toBe(0);
+      const snapshot = JSON.parse(readFileSync(join(storage, "snapshot.json"), "utf8"));
+      expect(snapshot.state.events.map((e: { internalId: string }) => e.internalId)).toEqual(ids);
+      expect((await fetch(`${second.url}/v1/events/${ids[0]}`)).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
 
   it("loses no acknowledged event: killed mid-snapshot, the next start has them all and compacts", async () => {
     const storage = join(workdir, "state");
