@@ -100,15 +100,23 @@ export function journalLine(seq: number, write: WriteRecord): string {
  * after it is damage, not a crash: that throws rather than drop acknowledged writes.
  */
 export function readJournal(text: string, file = JOURNAL): { seq: number; w: WriteRecord }[] {
-  return readJournalUpTo(text, file).records;
+  const records: { seq: number; w: WriteRecord }[] = [];
+  readJournalUpTo(text, file, (record) => records.push(record));
+  return records;
 }
 
-/** `readJournal`, and where its last good record ends (the length of text to keep). */
+/**
+ * `readJournal`, handing each record to `onRecord` as soon as it is read (a record applied at once
+ * and then dropped is young garbage, cheap to collect, where a list of them all would keep every
+ * one alive to the end); returns where the last good record ends (the length of text to keep).
+ * After a bad line nothing more is handed over: what follows it is either nothing (a torn last
+ * write) or good records, which throws.
+ */
 function readJournalUpTo(
   text: string,
   file: string,
-): { records: { seq: number; w: WriteRecord }[]; goodLength: number } {
-  const records: { seq: number; w: WriteRecord }[] = [];
+  onRecord: (record: { seq: number; w: WriteRecord }) => void,
+): number {
   let start = 0;
   let goodLength = 0;
   let bad = -1;
@@ -127,10 +135,10 @@ function readJournalUpTo(
         `${file}: line ${bad} is corrupt and good records follow it; not opening it rather than losing them`,
       );
     }
-    records.push(record);
+    onRecord(record);
     goodLength = start;
   }
-  return { records, goodLength };
+  return goodLength;
 }
 
 function parseLine(line: string): { seq: number; w: WriteRecord } | null {
@@ -220,14 +228,14 @@ export class JournalStore extends MemoryStore {
     }
     const journalFile = join(this.dir, JOURNAL);
     const text = readFileSync(journalFile, "utf8");
-    const { records, goodLength } = readJournalUpTo(text, journalFile);
     // Not checked again (`check`): each record was checked against the state it followed before
-    // it was appended, and replay rebuilds that same state in the same order.
-    for (const record of records) {
-      if (record.seq <= this.seq) continue;
+    // it was appended, and replay rebuilds that same state in the same order. A journal found
+    // damaged (good records after a bad one) throws, and the open fails whole.
+    const goodLength = readJournalUpTo(text, journalFile, (record) => {
+      if (record.seq <= this.seq) return;
       this.apply(record.w);
       this.seq = record.seq;
-    }
+    });
     // A torn or corrupt last record is cut off before anything is appended: appends never follow
     // a dropped record. (The text is UTF-8 decoded: its good part's length is counted in bytes.)
     const goodBytes = Buffer.byteLength(text.slice(0, goodLength));
