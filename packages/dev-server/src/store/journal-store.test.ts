@@ -320,6 +320,31 @@ describe("JournalStore", () => {
     }
   });
 
+  it("reads a journal with text beyond ASCII as written, and cuts a torn record off at its byte", async () => {
+    const dir = folder();
+    const store = await openAt(dir);
+    const wide = (n: number) => {
+      const set = start(n);
+      (set.events[0] as StoredEvent).data = { text: `é ☃ 😀 ${n}`, clé: "\u2028" };
+      return set;
+    };
+    await store.commit([wide(1)], T0);
+    await store.commit([start(2)], T0);
+    const kept = await reads(store);
+    await closeIt(store);
+    const good = statSync(join(dir, "journal.log")).size;
+    const torn = journalLine(3, { t: "commit", now: T0, sets: [setRecord(wide(3))] });
+    appendFileSync(join(dir, "journal.log"), torn.slice(0, torn.indexOf("😀") + 4));
+    const reopened = await openAt(dir);
+    expect(await reads(reopened)).toEqual(kept);
+    expect((await reopened.getEvent("E001"))?.data).toEqual({ text: "é ☃ 😀 1", clé: "\u2028" });
+    expect(statSync(join(dir, "journal.log")).size).toBe(good);
+    await reopened.commit([wide(4)], T0);
+    await closeIt(reopened);
+    const again = await openAt(dir);
+    expect((await again.getEvent("E004"))?.data).toEqual({ text: "é ☃ 😀 4", clé: "\u2028" });
+  });
+
   it("a journal holding only a torn record, beside a snapshot, is emptied before the next append", async () => {
     const dir = folder();
     const first = await openAt(dir);

@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { constants, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { type FileHandle, open, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -217,7 +218,7 @@ export class JournalStore extends MemoryStore {
   private async recover(): Promise<void> {
     const snapshotFile = join(this.dir, SNAPSHOT);
     if (existsSync(snapshotFile)) {
-      const snapshot = JSON.parse(readFileSync(snapshotFile, "utf8")) as Snapshot;
+      const snapshot = JSON.parse(readText(snapshotFile)) as Snapshot;
       if (snapshot.version !== SNAPSHOT_VERSION) {
         throw new Error(
           `${snapshotFile}: snapshot version ${snapshot.version}, this server reads ${SNAPSHOT_VERSION}`,
@@ -227,7 +228,7 @@ export class JournalStore extends MemoryStore {
       this.seq = snapshot.seq;
     }
     const journalFile = join(this.dir, JOURNAL);
-    const text = readFileSync(journalFile, "utf8");
+    const text = readText(journalFile);
     // Not checked again (`check`): each record was checked against the state it followed before
     // it was appended, and replay rebuilds that same state in the same order. A journal found
     // damaged (good records after a bad one) throws, and the open fails whole.
@@ -410,6 +411,16 @@ export class JournalStore extends MemoryStore {
       this.release();
     }
   }
+}
+
+/**
+ * A file's text. JSON.stringify escapes nothing above ASCII, so a journal or snapshot is mostly all
+ * ASCII: then its bytes are its characters, and decoding them as Latin-1 skips UTF-8's decoder
+ * (about 50 ms less for a 26 MB journal, measured). Anything else is decoded as UTF-8.
+ */
+function readText(file: string): string {
+  const bytes = readFileSync(file);
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 
 /** Flushes a folder's entries (a rename in it), where the platform allows opening a folder. */
