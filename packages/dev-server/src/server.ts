@@ -80,6 +80,8 @@ export interface DevServer {
   firstSync: Promise<SyncOutcome[]>;
   /** The latest sync outcome of each `sdkUrls` entry that has had one. */
   syncOutcomes(): SyncOutcome[];
+  /** Settles once the work the store left until the server listened is done (its compaction). */
+  maintained: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -171,6 +173,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const address = server.address() as AddressInfo;
   const origin = `http://${address.address.includes(":") ? `[${address.address}]` : address.address}:${address.port}`;
 
+  // Listening first: what the store left for later (the journal's compaction of what it replayed
+  // at open) runs now, with writes waiting for it and reads not.
+  const maintained = store.maintain?.() ?? Promise.resolve();
+
   // Apps given on the command line: synced until reachable, then kept fresh.
   const firstSync = apps.keepSynced(options.sdkUrls ?? []);
 
@@ -182,6 +188,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     sync: (url) => apps.sync(url),
     firstSync,
     syncOutcomes: () => apps.outcomes(),
+    maintained,
     async close() {
       apps.stop();
       engine.stop();

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createTestDatabase, type TestDatabase, testDrivers } from "@repo/db/testing";
 import { freePort, waitFor } from "@repo/test-utils";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startDevServer } from "../src";
 import { CHECKPOINTING } from "./harness";
 
 /**
@@ -303,4 +304,110 @@ describe.each(drivers)("durability on %s", (driver) => {
       );
     }
   }, 120_000);
+});
+
+describe("kill -9 during the compaction a restart does once it listens (journal storage)", () => {
+  let workdir: string;
+  let server: ChildProcess | undefined;
+
+  beforeAll(() => {
+    workdir = mkdtempSync(join(tmpdir(), "dev-server-compaction-kill-"));
+  });
+  afterEach(async (context) => {
+    await kill9(server);
+    if (context.task.result?.state === "fail") console.error(logs.map((log) => log()).join("\n"));
+    logs = [];
+  });
+  afterAll(() => rmSync(workdir, { recursive: true, force: true }));
+
+  it("listens before it compacts what it replayed; the compaction follows, with the same answers", async () => {
+    const storage = join(workdir, "in-process");
+    const first = await startDevServer({ storage, port: 0 });
+    const response = await fetch(`${first.url}/e/key`, {
+      method: "POST",
+      body: JSON.stringify(
+        Array.from({ length: 50 }, (_, n) => ({ name: "listen/first", data: { n } })),
+      ),
+    });
+    const { ids } = (await response.json()) as { ids: string[] };
+    await first.close();
+    const journal = readFileSync(join(storage, "journal.log"), "utf8");
+    expect(journal.length).toBeGreaterThan(0);
+
+    const second = await startDevServer({ storage, port: 0 });
+    try {
+      // Listening, and the journal not compacted yet: it is what the first server left.
+      expect(readFileSync(join(storage, "journal.log"), "utf8")).toBe(journal);
+      expect((await fetch(`${second.url}/v1/events/${ids[49]}`)).status).toBe(200);
+      await second.maintained;
+      expect(statSync(join(storage, "journal.log")).size).toBe(0);
+      const snapshot = JSON.parse(readFileSync(join(storage, "snapshot.json"), "utf8"));
+      expect(snapshot.state.events.map((e: { internalId: string }) => e.internalId)).toEqual(ids);
+      expect((await fetch(`${second.url}/v1/events/${ids[0]}`)).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("loses no acknowledged event: killed mid-snapshot, the next start has them all and compacts", async () => {
+    const storage = join(workdir, "state");
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const startServer = async () => {
+      server = await start(
+        process.execPath,
+        [cli, "--port", String(port), "--storage", storage],
+        {},
+        /listening on/,
+      );
+    };
+    await startServer();
+    // A journal of some megabytes, so that its snapshot takes a while to write.
+    const ids: string[] = [];
+    const padding = "x".repeat(2000);
+    for (let batch = 0; batch < 40; batch++) {
+      const response = await fetch(`${url}/e/key`, {
+        method: "POST",
+        body: JSON.stringify(
+          Array.from({ length: 100 }, (_, i) => ({
+            name: "compaction/fill",
+            data: { n: batch * 100 + i, padding },
+          })),
+        ),
+      });
+      expect(response.status).toBe(200);
+      ids.push(...((await response.json()) as { ids: string[] }).ids);
+    }
+    await kill9(server);
+    const journalBytes = statSync(join(storage, "journal.log")).size;
+    expect(journalBytes).toBeGreaterThan(8_000_000);
+
+    // Restarted, it replays the journal, listens, then writes a snapshot: killed while it does.
+    const spawned = spawn(process.execPath, [cli, "--port", String(port), "--storage", storage], {
+      stdio: "ignore",
+    });
+    server = spawned;
+    const temporary = join(storage, "snapshot.json.tmp");
+    await poll("the snapshot to be under way", async () => {
+      await new Promise((next) => setImmediate(next));
+      return existsSync(temporary) ? true : undefined;
+    });
+    await kill9(server);
+    // It was cut off mid-compaction: the new snapshot not in place, the journal still whole.
+    expect(existsSync(temporary)).toBe(true);
+    expect(statSync(join(storage, "journal.log")).size).toBe(journalBytes);
+
+    await startServer();
+    for (let i = 0; i < ids.length; i += 200) {
+      const found = await Promise.all(
+        ids.slice(i, i + 200).map(async (id) => (await fetch(`${url}/v1/events/${id}`)).status),
+      );
+      expect(found.every((status) => status === 200)).toBe(true);
+    }
+    // This start compacts to the end: a snapshot holding everything, and an empty journal.
+    await poll("the journal to be compacted", async () =>
+      statSync(join(storage, "journal.log")).size === 0 ? true : undefined,
+    );
+    expect(existsSync(temporary)).toBe(false);
+  }, 180_000);
 });

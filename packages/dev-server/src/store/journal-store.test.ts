@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import {
   appendFileSync,
   constants,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -15,9 +16,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Changes } from "../engine/changes";
-import type { RunRecord } from "../types";
-import { JournalStore, type JournalStoreOptions, journalLine, readJournal } from "./journal-store";
-import { setRecord } from "./records";
+import type { RunRecord, StoredEvent } from "../types";
+import {
+  JournalStore,
+  type JournalStoreOptions,
+  journalLine,
+  readJournal,
+  snapshotPieces,
+} from "./journal-store";
+import { type StateImage, setRecord } from "./records";
 import { StorageUnavailableError, type Store } from "./store";
 
 /**
@@ -346,9 +353,36 @@ describe("JournalStore", () => {
     }
   });
 
+  it("reads a journal with text beyond ASCII as written, and cuts a torn record off at its byte", async () => {
+    const dir = folder();
+    const store = await openAt(dir);
+    const wide = (n: number) => {
+      const set = start(n);
+      (set.events[0] as StoredEvent).data = { text: `é ☃ 😀 ${n}`, clé: "\u2028" };
+      return set;
+    };
+    await store.commit([wide(1)], T0);
+    await store.commit([start(2)], T0);
+    const kept = await reads(store);
+    await closeIt(store);
+    const good = statSync(join(dir, "journal.log")).size;
+    const torn = journalLine(3, { t: "commit", now: T0, sets: [setRecord(wide(3))] });
+    appendFileSync(join(dir, "journal.log"), torn.slice(0, torn.indexOf("😀") + 4));
+    const reopened = await openAt(dir);
+    expect(await reads(reopened)).toEqual(kept);
+    expect((await reopened.getEvent("E001"))?.data).toEqual({ text: "é ☃ 😀 1", clé: "\u2028" });
+    expect(statSync(join(dir, "journal.log")).size).toBe(good);
+    await reopened.commit([wide(4)], T0);
+    await closeIt(reopened);
+    const again = await openAt(dir);
+    expect((await again.getEvent("E004"))?.data).toEqual({ text: "é ☃ 😀 4", clé: "\u2028" });
+  });
+
   it("a journal holding only a torn record, beside a snapshot, is emptied before the next append", async () => {
     const dir = folder();
-    await closeIt(await openAt(dir));
+    const first = await openAt(dir);
+    await first.maintain();
+    await closeIt(first);
     expect(existsSync(join(dir, "snapshot.json"))).toBe(true);
     const line = journalLine(1, { t: "commit", now: T0, sets: [setRecord(start(9))] });
     appendFileSync(join(dir, "journal.log"), line.slice(0, 40));
@@ -373,7 +407,7 @@ describe("JournalStore", () => {
     expect(existsSync(`${dir}.lock`)).toBe(false);
   });
 
-  it("compacts at open: a snapshot, an empty journal, the same reads; a journal the snapshot holds is not replayed twice", async () => {
+  it("compacts after open (maintain): a snapshot, an empty journal, the same reads; a journal the snapshot holds is not replayed twice", async () => {
     const dir = folder();
     const store = await openAt(dir);
     await workload(store);
@@ -382,6 +416,10 @@ describe("JournalStore", () => {
     const journal = journalOf(dir);
     expect(statSync(join(dir, "journal.log")).size).toBeGreaterThan(0);
     const reopened = await openAt(dir);
+    // Open replays and leaves the journal as it was: the server listens before compacting.
+    expect(journalOf(dir)).toBe(journal);
+    expect(await reads(reopened)).toEqual(before);
+    await reopened.maintain();
     expect(statSync(join(dir, "journal.log")).size).toBe(0);
     expect(existsSync(join(dir, "snapshot.json"))).toBe(true);
     expect(existsSync(join(dir, "snapshot.json.tmp"))).toBe(false);
@@ -394,6 +432,71 @@ describe("JournalStore", () => {
     const afterCrash = await openAt(dir);
     expect(await reads(afterCrash)).toEqual(before);
     expect((await afterCrash.timeline("R005")).map((e) => e.seq)).toEqual([1]);
+  });
+
+  it("a crash at any step of the compaction after open loses nothing acknowledged, and writes asked during it wait for it", async () => {
+    const dir = folder();
+    const store = await openAt(dir);
+    await workload(store);
+    await closeIt(store);
+    // What a kill -9 at each step leaves: the folder's files as they are then (a killed process
+    // leaves what it wrote; flushing is for the machine's crash, and each step flushes first).
+    const crashes = new Map<string, string>();
+    const reopened = await openAt(dir, {
+      onCompactionStep: (step) => {
+        const copy = `${dir}-${step.replace(/ /g, "-")}`;
+        cpSync(dir, copy, { recursive: true });
+        crashes.set(step, copy);
+      },
+    });
+    const acknowledged = await reads(reopened);
+    const compaction = reopened.maintain();
+    // Asked while the compaction runs: acknowledged only after it, and journaled after the
+    // snapshot, so none of the copies above holds it.
+    const during = reopened.commit([start(7)], T0 + 30);
+    await compaction;
+    await during;
+    expect([...crashes.keys()]).toEqual([
+      "snapshot written",
+      "snapshot renamed",
+      "journal emptied",
+    ]);
+    expect(reopened.compactions).toBe(1);
+    for (const [step, copy] of crashes) {
+      const afterCrash = await openAt(copy);
+      expect(await reads(afterCrash), `a crash once the ${step}`).toEqual(acknowledged);
+      // The store opened after such a crash goes on: it compacts and keeps writing.
+      await afterCrash.maintain();
+      await afterCrash.commit([start(8)], T0 + 40);
+      await closeIt(afterCrash);
+      expect((await (await openAt(copy)).getRun("R008"))?.status).toBe("Running");
+    }
+    const after = await reads(reopened);
+    expect(after.runs.map((r) => r.runId)).toContain("R007");
+    await closeIt(reopened);
+    expect(await reads(await openAt(dir))).toEqual(after);
+  });
+
+  it("writes the snapshot in pieces that make the same text as one JSON.stringify", () => {
+    const state: StateImage = {
+      apps: [],
+      functions: [],
+      events: Array.from({ length: 3000 }, (_, n) => ({
+        ...(start(n).events[0] as StoredEvent),
+        data: { n, text: 'é\u2028"quoted"', padding: "x".repeat(200) },
+      })),
+      idempotency: [["key", T0]],
+      runs: [run("R1", "E1", { output: { nested: [1, null, { deep: true }] } })],
+      steps: [],
+      queue: [],
+      pauses: [],
+      timeline: [],
+      gcra: [["g", 1.5]],
+      batches: [["b", { slug: "fn", eventIds: ["E1"] }]],
+    };
+    const pieces = [...snapshotPieces(42, state)];
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(pieces.join("")).toBe(JSON.stringify({ version: 1, seq: 42, state }));
   });
 
   it("compacts while running once the journal outgrows its bound and 4x the snapshot; nothing is lost", async () => {

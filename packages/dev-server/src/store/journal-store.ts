@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { constants, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { type FileHandle, open, rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -21,9 +22,14 @@ import { StorageUnavailableError, type StoredFunction } from "./store";
  * A record is one line: the CRC-32 of its JSON (8 hex digits), a space, the JSON
  * (`{"seq":n,"w":WriteRecord}`). At open, `snapshot.json` (the state after record `seq`) is loaded,
  * the journal's later records are replayed up to the first torn or corrupt one (a crash mid-write),
- * and the store compacts: a new snapshot (written to a temporary file, flushed, renamed, the folder
- * flushed), then an empty journal. Records a snapshot already holds are skipped by their `seq`, so a
- * crash between the two steps replays nothing twice.
+ * and the journal is cut back to the end of its last good record (flushed), so that appends never
+ * follow a dropped record. The store is then open: the server listens. Compacting what was replayed
+ * is left to `maintain()`, which the server calls once it listens: a new snapshot (written to a
+ * temporary file, flushed, renamed, the folder flushed), then an empty journal. It runs in turn
+ * with the writes (those asked meanwhile wait for it), so every acknowledged write is in the
+ * journal or in a snapshot at every step of it. Records a snapshot already holds are skipped by
+ * their `seq`, so a crash between its two steps replays nothing twice; a crash before the rename
+ * leaves the old snapshot and the whole journal.
  *
  * It compacts the same way while it runs, in turn with the writes (they wait for it), once the
  * journal has grown past `compactAfterBytes` and past four times the last snapshot: a restart
@@ -48,7 +54,15 @@ const COMPACT_AFTER_BYTES = 64 * 1024 * 1024;
 export interface JournalStoreOptions {
   /** Compact while running once the journal is this large (and 4x the last snapshot). */
   compactAfterBytes?: number;
+  /**
+   * Called at each step of a compaction, synchronously, once that step is on disk: tests stop
+   * there to look at (or copy) the folder as a crash at that moment would leave it.
+   */
+  onCompactionStep?: (step: CompactionStep) => void;
 }
+
+/** The steps of a compaction, in order (see `JournalStoreOptions.onCompactionStep`). */
+export type CompactionStep = "snapshot written" | "snapshot renamed" | "journal emptied";
 
 /** Folders open in this process: the lock file only keeps other processes out. */
 const openFolders = new Set<string>();
@@ -58,6 +72,31 @@ interface Snapshot {
   /** The last journal record the state includes. */
   seq: number;
   state: StateImage;
+}
+
+/** Roughly how much snapshot text is serialised between two writes of it (characters). */
+const SNAPSHOT_PIECE = 256 * 1024;
+
+/**
+ * `JSON.stringify({ version, seq, state })`, the same text, in pieces of about `SNAPSHOT_PIECE`:
+ * each list of the state is serialised item by item.
+ */
+export function* snapshotPieces(seq: number, state: StateImage): Generator<string> {
+  let piece = `{"version":${SNAPSHOT_VERSION},"seq":${seq},"state":{`;
+  let firstKey = true;
+  for (const [key, list] of Object.entries(state) as [string, unknown[]][]) {
+    piece += `${firstKey ? "" : ","}${JSON.stringify(key)}:[`;
+    firstKey = false;
+    for (let i = 0; i < list.length; i++) {
+      piece += `${i === 0 ? "" : ","}${JSON.stringify(list[i]) ?? "null"}`;
+      if (piece.length >= SNAPSHOT_PIECE) {
+        yield piece;
+        piece = "";
+      }
+    }
+    piece += "]";
+  }
+  yield `${piece}}}`;
 }
 
 /** A journal line for a record: `crc32hex json\n`. */
@@ -73,7 +112,24 @@ export function journalLine(seq: number, write: WriteRecord): string {
  */
 export function readJournal(text: string, file = JOURNAL): { seq: number; w: WriteRecord }[] {
   const records: { seq: number; w: WriteRecord }[] = [];
+  readJournalUpTo(text, file, (record) => records.push(record));
+  return records;
+}
+
+/**
+ * `readJournal`, handing each record to `onRecord` as soon as it is read (a record applied at once
+ * and then dropped is young garbage, cheap to collect, where a list of them all would keep every
+ * one alive to the end); returns where the last good record ends (the length of text to keep).
+ * After a bad line nothing more is handed over: what follows it is either nothing (a torn last
+ * write) or good records, which throws.
+ */
+function readJournalUpTo(
+  text: string,
+  file: string,
+  onRecord: (record: { seq: number; w: WriteRecord }) => void,
+): number {
   let start = 0;
+  let goodLength = 0;
   let bad = -1;
   for (let number = 1; start < text.length; number++) {
     const end = text.indexOf("\n", start);
@@ -90,9 +146,10 @@ export function readJournal(text: string, file = JOURNAL): { seq: number; w: Wri
         `${file}: line ${bad} is corrupt and good records follow it; not opening it rather than losing them`,
       );
     }
-    records.push(record);
+    onRecord(record);
+    goodLength = start;
   }
-  return records;
+  return goodLength;
 }
 
 function parseLine(line: string): { seq: number; w: WriteRecord } | null {
@@ -122,6 +179,7 @@ export class JournalStore extends MemoryStore {
     private journal: FileHandle,
     private readonly release: () => void,
     private readonly compactAfterBytes: number,
+    private readonly onCompactionStep: (step: CompactionStep) => void,
   ) {
     super();
     this.compactAt = compactAfterBytes;
@@ -135,7 +193,7 @@ export class JournalStore extends MemoryStore {
     return this.dir;
   }
 
-  /** Opens (or creates) the store in `folder`: snapshot, replay, compaction. */
+  /** Opens (or creates) the store in `folder`: snapshot, replay (compaction: `maintain`). */
   static async open(folder: string, options: JournalStoreOptions = {}): Promise<JournalStore> {
     const dir = resolve(folder);
     mkdirSync(dir, { recursive: true });
@@ -156,6 +214,7 @@ export class JournalStore extends MemoryStore {
         journal,
         release,
         options.compactAfterBytes ?? COMPACT_AFTER_BYTES,
+        options.onCompactionStep ?? (() => {}),
       );
       await store.recover();
       return store;
@@ -169,7 +228,7 @@ export class JournalStore extends MemoryStore {
   private async recover(): Promise<void> {
     const snapshotFile = join(this.dir, SNAPSHOT);
     if (existsSync(snapshotFile)) {
-      const snapshot = JSON.parse(readFileSync(snapshotFile, "utf8")) as Snapshot;
+      const snapshot = JSON.parse(readText(snapshotFile)) as Snapshot;
       if (snapshot.version !== SNAPSHOT_VERSION) {
         throw new Error(
           `${snapshotFile}: snapshot version ${snapshot.version}, this server reads ${SNAPSHOT_VERSION}`,
@@ -179,55 +238,81 @@ export class JournalStore extends MemoryStore {
       this.seq = snapshot.seq;
     }
     const journalFile = join(this.dir, JOURNAL);
-    const text = readFileSync(journalFile, "utf8");
-    const records = readJournal(text, journalFile);
-    for (const record of records) {
-      if (record.seq <= this.seq) continue;
-      try {
-        this.check(record.w);
-      } catch {
-        // A write is checked before it is appended, so this does not happen; were it to, the
-        // record is skipped whole, as a refused write is.
-        this.seq = record.seq;
-        continue;
-      }
+    const text = readText(journalFile);
+    // Not checked again (`check`): each record was checked against the state it followed before
+    // it was appended, and replay rebuilds that same state in the same order. A journal found
+    // damaged (good records after a bad one) throws, and the open fails whole.
+    const goodLength = readJournalUpTo(text, journalFile, (record) => {
+      if (record.seq <= this.seq) return;
       this.apply(record.w);
       this.seq = record.seq;
+    });
+    // A torn or corrupt last record is cut off before anything is appended: appends never follow
+    // a dropped record. (The text is UTF-8 decoded: its good part's length is counted in bytes.)
+    const goodBytes = Buffer.byteLength(text.slice(0, goodLength));
+    if (goodLength < text.length) {
+      await this.journal.truncate(goodBytes);
+      await this.journal.datasync();
     }
-    // Anything in the journal (a torn record too) goes into a new snapshot and the journal starts
-    // empty: appends never follow a dropped record.
-    if (text.length > 0 || !existsSync(snapshotFile)) await this.compact();
-    else {
-      this.size = 0;
-      // The journal may have just been created: its entry in the folder is made durable too.
-      await syncFolder(this.dir);
-    }
+    this.size = goodBytes;
+    // The journal may have just been created: its entry in the folder is made durable too.
+    await syncFolder(this.dir);
+    this.compactionPending = goodBytes > 0 || !existsSync(snapshotFile);
   }
 
-  /** Writes the state as the snapshot, then starts an empty journal. */
+  /** What was replayed at open, not yet in a snapshot (see `maintain`). */
+  private compactionPending = false;
+
+  /**
+   * Compacts what the open replayed (the server calls this once it listens): in turn with the
+   * writes, as a compaction while running. Resolves once it is done (or failed, see there).
+   */
+  maintain(): Promise<void> {
+    if (!this.compactionPending) return Promise.resolve();
+    this.compactionPending = false;
+    const done = this.tail.then(async () => {
+      // After the requests already waiting (the first one, say) are answered.
+      await new Promise((next) => setImmediate(next));
+      if (this.closed || this.broken) return;
+      await this.compactWhileRunning();
+    });
+    this.tail = done.catch(() => {});
+    return done.catch(() => {});
+  }
+
+  /**
+   * Writes the state as the snapshot, then starts an empty journal. The snapshot is serialised and
+   * written a piece at a time, so requests are answered in between (reads only: writes wait for
+   * the compaction, so the state does not change under it).
+   */
   private async compact(): Promise<void> {
-    const snapshot: Snapshot = { version: SNAPSHOT_VERSION, seq: this.seq, state: this.image() };
     const temporary = join(this.dir, `${SNAPSHOT}.tmp`);
-    const text = JSON.stringify(snapshot);
+    let length = 0;
     const file = await open(temporary, "w");
     try {
-      await file.writeFile(text);
+      for (const piece of snapshotPieces(this.seq, this.image())) {
+        await file.writeFile(piece);
+        length += piece.length;
+      }
       await file.sync();
     } finally {
       await file.close();
     }
+    this.onCompactionStep("snapshot written");
     await rename(temporary, join(this.dir, SNAPSHOT));
     try {
       await syncFolder(this.dir);
+      this.onCompactionStep("snapshot renamed");
       await this.journal.truncate(0);
       await this.journal.sync();
+      this.onCompactionStep("journal emptied");
     } catch (error) {
       // The journal's length on disk is unknown now: appending after it could leave a gap.
       this.broken = this.unwritable("emptied after a snapshot (restart the server)", error);
       throw this.broken;
     }
     this.size = 0;
-    this.compactAt = Math.max(this.compactAfterBytes, 4 * text.length);
+    this.compactAt = Math.max(this.compactAfterBytes, 4 * length);
   }
 
   /**
@@ -344,6 +429,16 @@ export class JournalStore extends MemoryStore {
       this.release();
     }
   }
+}
+
+/**
+ * A file's text. JSON.stringify escapes nothing above ASCII, so a journal or snapshot is mostly all
+ * ASCII: then its bytes are its characters, and decoding them as Latin-1 skips UTF-8's decoder
+ * (about 50 ms less for a 26 MB journal, measured). Anything else is decoded as UTF-8.
+ */
+function readText(file: string): string {
+  const bytes = readFileSync(file);
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
 }
 
 /** Flushes a folder's entries (a rename in it), where the platform allows opening a folder. */

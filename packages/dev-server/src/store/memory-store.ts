@@ -310,7 +310,10 @@ export class MemoryStore implements Store {
         list = [];
         this.timelines.set(entry.runId, list);
       }
-      list.push({ ...entry, seq: (list[list.length - 1]?.seq ?? 0) + 1 });
+      // The record's own object (apply owns it), numbered: no copy of it to collect.
+      const numbered = entry as TimelineEntry;
+      numbered.seq = (list[list.length - 1]?.seq ?? 0) + 1;
+      list.push(numbered);
     }
     for (const end of set.endTimeline) {
       for (const entry of this.timelines.get(end.runId) ?? []) {

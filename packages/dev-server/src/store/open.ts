@@ -16,7 +16,7 @@ import type { Store } from "./store";
  *   `PG_VERSION` file): that one stays on PGlite, so its data is still there.
  */
 export async function openStore(storage: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(storage)) return sqlStore(openPostgres(storage));
+  if (/^postgres(ql)?:\/\//.test(storage)) return sqlStore(await openPostgres(storage));
   if (storage === "memory://") return new MemoryStore();
   if (storage.startsWith("pglite:"))
     return sqlStore(await openPglite(storage.slice("pglite:".length)));

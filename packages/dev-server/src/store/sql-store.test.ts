@@ -18,7 +18,7 @@ describe.each(drivers)("SqlStore on %s", (driver) => {
   beforeAll(async () => {
     if (driver === "postgres") {
       database = await createTestDatabase("postgres", { migrated: false });
-      sql = openPostgres(database.url);
+      sql = await openPostgres(database.url);
     } else {
       sql = await openPglite("memory://");
     }

@@ -57,7 +57,7 @@ if ((await testDrivers()).includes("postgres")) {
     name: "SqlStore on PostgreSQL",
     async open() {
       const database: TestDatabase = await createTestDatabase("postgres", { migrated: false });
-      const store = await SqlStore.open(openPostgres(database.url));
+      const store = await SqlStore.open(await openPostgres(database.url));
       return {
         store,
         async dispose() {

@@ -30,6 +30,11 @@ export interface Store {
   /** Where the data lives, for the banner (a URL without its password, or a folder). */
   readonly location: string;
   close(): Promise<void>;
+  /**
+   * Work a store leaves until the server is listening (the journal store's compaction of what it
+   * replayed at open). Writes asked meanwhile wait for it; reads do not. Resolves once it is done.
+   */
+  maintain?(): Promise<void>;
 
   /**
    * Writes change sets in one transaction, in order. A new run whose idempotency key is held
