@@ -382,6 +382,9 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
       });
       const response = await h.handlers.sendFlowEvent(request, "signup", "send");
       expect(response.status).toBe(413);
+      // Unread, so the connection cannot carry another request: the client is told so.
+      expect(response.headers.get("connection")).toBe("close");
+      expect(request.bodyUsed).toBe(false);
       expect(h.inngest.requests).toBe(0);
     });
   });
