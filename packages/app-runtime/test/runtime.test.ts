@@ -115,7 +115,11 @@ describe("createAppRuntime", () => {
     expect(results.status).toBe(200);
     expect(await results.json()).toMatchObject({ flow: "hello", results: {} });
     const invalid = await runtime.handle(
-      new Request(`${origin}/api/flows/signup/send`, { method: "POST", body: "{}" }),
+      new Request(`${origin}/api/flows/signup/send`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }),
     );
     expect(invalid.status).toBe(400);
   });

@@ -90,8 +90,13 @@ export class AppSync {
         syncedAt: Date.now(),
         error: `invalid function config: ${problems.join("; ")}`,
       };
-      await store.saveApp(app, null);
-      this.registeredChecksums.delete(url);
+      // Refused input stores nothing new: an app already known keeps its functions and shows
+      // why its latest sync failed; an unknown one is not created by a refused registration
+      // (a sync that failed this way still records its error, see `syncOnce`).
+      if ((await store.listApps()).some((known) => known.url === url)) {
+        await store.saveApp(app, null);
+        this.registeredChecksums.delete(url);
+      }
       return { app, modified: false, error: app.error ?? undefined };
     }
     const app: AppRecord = {

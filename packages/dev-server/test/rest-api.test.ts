@@ -90,6 +90,8 @@ describe("REST API v1", () => {
     ["GET", "/v1/events?limit=zero", 400, /limit must be a whole number of 1 or more, got "zero"/],
     ["GET", "/v1/events?limit=0", 400, /limit must be a whole number/],
     ["GET", "/v1/events?cursor=abc", 400, /cursor must be a ULID/],
+    ["GET", "/v1/runs?status=Sleeping", 400, /status must be one of .*got "Sleeping"/],
+    ["GET", "/v1/runs?cursor=zz", 400, /cursor must be a ULID/],
     ["GET", "/v1/events?received_after=yesterday", 400, /received_after must be an RFC 3339 date/],
     [
       "GET",

@@ -316,6 +316,69 @@ describe("one server, several apps", () => {
   });
 });
 
+describe("POST /fn/register with bad input", () => {
+  const register = (devServer: DevServer, body: string) =>
+    fetch(`${devServer.url}/fn/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+  const config = (id: string, trigger: Record<string, string>) => ({
+    id,
+    triggers: [trigger],
+    steps: {
+      step: {
+        id: "step",
+        name: "step",
+        runtime: { type: "http", url: `http://127.0.0.1:1/api/inngest?fnId=${id}&stepId=step` },
+      },
+    },
+  });
+
+  it("answers 400 naming the field, and a refused app is not created", async () => {
+    const devServer = await server();
+    const cases: [unknown, RegExp][] = [
+      [null, /the body must be a JSON object, got null/],
+      [{ appName: "a", functions: [] }, /"url" must be the app's serve URL .*got nothing/],
+      [{ url: "ftp://x", appName: "a", functions: [] }, /"url" must be an http\(s\) URL/],
+      [{ url: "http://127.0.0.1:1/", functions: [] }, /"appName" must be .*got nothing/],
+      [{ url: "http://127.0.0.1:1/", appName: "a", functions: {} }, /"functions" must be an array/],
+      [
+        {
+          url: "http://127.0.0.1:1/",
+          appName: "a",
+          functions: [config("c", { cron: "61 * * * *" })],
+        },
+        /function c: triggers\[0\]\.cron/,
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const response = await register(devServer, JSON.stringify(body));
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(message);
+    }
+    expect(await get<AppJson[]>(devServer, "/api/apps")).toEqual([]);
+  });
+
+  it("takes 10,000 functions, and refuses a body over its size limit with a 413", async () => {
+    const devServer = await server();
+    const functions = Array.from({ length: 10_000 }, (_, index) =>
+      config(`many-${index}`, { event: `test/many-${index}` }),
+    );
+    const body = { url: "http://127.0.0.1:1/api/inngest", appName: "many", functions };
+    const taken = await register(devServer, JSON.stringify(body));
+    expect(taken.status).toBe(200);
+    expect(await get<unknown[]>(devServer, "/api/functions")).toHaveLength(10_000);
+
+    const pad = "x".repeat(33 * 1024 * 1024);
+    const huge = await register(devServer, JSON.stringify({ ...body, appName: "huge", pad }));
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: string }).error).toMatch(
+      /over the 33554432 byte limit/,
+    );
+  });
+});
+
 describe("validateFunctions", () => {
   const base = {
     id: "app-f",

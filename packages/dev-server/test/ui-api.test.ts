@@ -299,6 +299,21 @@ describe("dev UI API", () => {
       expect(await h.waitForEnd(run.run_id)).toMatchObject({ status: "Failed" });
     });
 
+    it("refuses a sync body that is not an object, syncing nothing", async () => {
+      for (const [body, message] of [
+        ["null", /the body must be a JSON object, got null/],
+        ["{url", /malformed JSON/],
+        ['{"url": 5}', /"url" must be an app serve URL/],
+      ] as const) {
+        const answer = await call("POST", "/api/apps/sync", body);
+        expect(answer.status).toBe(400);
+        expect(JSON.parse(answer.text)).toEqual({
+          error: expect.stringMatching(message),
+          status: 400,
+        });
+      }
+    });
+
     it("records a failed sync with what the app answered", async () => {
       h.breakApp(502);
       try {

@@ -88,6 +88,13 @@ export function createRequestHandlers(options: RequestHandlerOptions): RequestHa
       const parse = form && parsers.get(form);
       if (!parse) throw new HttpError(404, `flow "${flowId}" has no form "${formId}"`);
 
+      // JSON only: a form posted without the page's script (urlencoded), or a cross-site
+      // "simple" request (text/plain), is named as such instead of failing as malformed JSON.
+      const type = request.headers.get("content-type") ?? "";
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        const got = type ? JSON.stringify(type.slice(0, 80)) : "none";
+        throw new HttpError(415, `content-type must be application/json, got ${got}`);
+      }
       const parsed = parse(await readJsonObject(request, FLOW_BODY_LIMIT));
       if (!parsed.ok) {
         throw new HttpError(400, "invalid input", { fieldErrors: parsed.fieldErrors });

@@ -35,8 +35,13 @@ function formatBytes(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
-function tooLarge(limit: number): HttpError {
-  return new HttpError(413, `request body is larger than the limit of ${formatBytes(limit)}`);
+function tooLarge(limit: number, headers: Record<string, string> = {}): HttpError {
+  return new HttpError(
+    413,
+    `request body is larger than the limit of ${formatBytes(limit)}`,
+    {},
+    headers,
+  );
 }
 
 /**
@@ -47,8 +52,10 @@ function tooLarge(limit: number): HttpError {
 export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) {
-    await request.body?.cancel().catch(() => {});
-    throw tooLarge(limit);
+    // Refused unread, but not cancelled: cancelling makes some servers (remix-serve's Express
+    // adapter) destroy the socket, and the client gets a reset instead of this 413. The body is
+    // left unread on the connection, so the client is told not to send anything more on it.
+    throw tooLarge(limit, { connection: "close" });
   }
   if (!request.body) return new Uint8Array(0);
 

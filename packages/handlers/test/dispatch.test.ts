@@ -19,7 +19,9 @@ const handlers = createRequestHandlers({
 const request = (method: string, path: string, body?: unknown) =>
   new Request(`${ORIGIN}${path}`, {
     method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
   });
 
 describe("handle", () => {

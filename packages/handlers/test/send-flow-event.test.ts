@@ -329,10 +329,41 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
       expect(h.logged).toEqual([]);
     });
 
+    it.each([
+      ["text/plain;charset=UTF-8", /got "text\/plain;charset=UTF-8"/],
+      ["application/x-www-form-urlencoded", /got "application\/x-www-form-urlencoded"/],
+      ["", /got none/],
+    ])("refuses content-type %j with a 415 naming it, sending nothing", async (type, got) => {
+      const request = new Request("http://127.0.0.1/api/flows/signup/send", {
+        method: "POST",
+        headers: type ? { "content-type": type } : {},
+        body: JSON.stringify(signup),
+      });
+      if (!type) request.headers.delete("content-type");
+      const response = await readJsonResponse(await h.handlers.handle(request));
+      expect(response.status).toBe(415);
+      expect(response.body.error).toMatch(/^content-type must be application\/json, /);
+      expect(response.body.error).toMatch(got);
+      expect(h.inngest.requests).toBe(0);
+    });
+
+    it("takes application/json with a charset", async () => {
+      const response = await readJsonResponse(
+        await h.handlers.handle(
+          postJson("/api/flows/signup/send", signup, {
+            "content-type": "application/json; charset=utf-8",
+          }),
+        ),
+      );
+      expect(response.status).toBe(200);
+    });
+
     it("stops reading a body stream at 512 KiB (no Content-Length to trust)", async () => {
       const response = await readJsonResponse(
         await h.handlers.sendFlowEvent(
-          postStream("/api/flows/signup/send", endlessBody()),
+          postStream("/api/flows/signup/send", endlessBody(), {
+            "content-type": "application/json",
+          }),
           "signup",
           "send",
         ),
@@ -346,10 +377,14 @@ describe.each(drivers)("sendFlowEvent (%s)", (driver) => {
 
     it("refuses a declared Content-Length over the limit before reading", async () => {
       const request = postStream("/api/flows/signup/send", endlessBody(), {
+        "content-type": "application/json",
         "content-length": String(512 * 1024 + 1),
       });
       const response = await h.handlers.sendFlowEvent(request, "signup", "send");
       expect(response.status).toBe(413);
+      // Unread, so the connection cannot carry another request: the client is told so.
+      expect(response.headers.get("connection")).toBe("close");
+      expect(request.bodyUsed).toBe(false);
       expect(h.inngest.requests).toBe(0);
     });
   });

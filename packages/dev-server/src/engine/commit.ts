@@ -1,4 +1,4 @@
-import type { Store } from "../store/store";
+import { StorageUnavailableError, type Store } from "../store/store";
 import type { ActiveRun, StepRecord } from "../types";
 import type { Changes } from "./changes";
 import { discoveryItem, isDiscovery } from "./items";
@@ -17,7 +17,8 @@ interface PendingCommit {
  * Persists units of work, then applies them in memory. Group commit: change sets that arrive
  * while a transaction is running are written together in the next one, in arrival order, so the
  * cost of a transaction is shared by everything that is ready (concurrent sends, parallel runs).
- * One failing set does not fail the others it was grouped with: they are retried one by one.
+ * One failing set does not fail the others it was grouped with: they are retried one by one
+ * (unless the storage is unavailable: then all fail, and nothing of them was written).
  */
 export class Committer {
   private readonly pending: PendingCommit[] = [];
@@ -58,8 +59,10 @@ export class Committer {
             this.state.clock.now(),
           );
         } catch (error) {
-          if (batch.length === 1) {
-            this.fail(batch[0] as PendingCommit, error);
+          // The storage out of reach fails them all at once: trying each alone would only wait
+          // on it again, one after the other (a minute for a full group while PostgreSQL is down).
+          if (batch.length === 1 || error instanceof StorageUnavailableError) {
+            for (const entry of batch) this.fail(entry, error);
             continue;
           }
         }

@@ -3,7 +3,7 @@ import { singletonKey } from "../flow-control/singleton";
 import { functionInternalId } from "../functions/internal-id";
 import { parseFunctionOptions } from "../functions/options";
 import type { SdkClient } from "../sdk-client";
-import type { Store, StoredFunction } from "../store/store";
+import { StorageUnavailableError, type Store, type StoredFunction } from "../store/store";
 import type { ActiveRun, FunctionRecord, QueueItem, RunRecord, StoredEvent } from "../types";
 import { Changes } from "./changes";
 import { Committer } from "./commit";
@@ -263,7 +263,13 @@ export class Engine {
         state.inFlight.add(item);
         this.process(item)
           .catch((error: unknown) => {
-            state.logger.error(`queue item ${item.id} failed: ${(error as Error).stack ?? error}`);
+            // The storage out of reach is expected to pass: said in a line, not with a stack.
+            if (error instanceof StorageUnavailableError)
+              state.logger.warn(`queue item ${item.id}: ${error.message}; tried again in 1 s`);
+            else
+              state.logger.error(
+                `queue item ${item.id} failed: ${(error as Error).stack ?? error}`,
+              );
             // Not settled, so the store still has it: memory gets it back, to try again shortly.
             if (state.inFlight.has(item) && !state.queue.has(item.id)) {
               state.queue.put({ ...item, dueAt: state.clock.now() + 1000 });

@@ -69,7 +69,11 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** A JSON object body; an empty body is `{}`. */
 export async function readObject(c: Context): Promise<JsonObject> {
-  const text = await c.req.text();
+  return parseObject(await c.req.text());
+}
+
+/** A body's text as a JSON object; an empty body is `{}`. */
+export function parseObject(text: string): JsonObject {
   if (text.trim() === "") return {};
   let body: unknown;
   try {
@@ -108,6 +112,16 @@ export function ulidParam(c: Context, what: "event" | "run"): string {
   return id.toUpperCase();
 }
 
+const RUN_STATUSES = ["Queued", "Running", "Completed", "Failed", "Cancelled", "Skipped"];
+
+/** `?status=`: one of the run statuses; undefined when absent. */
+export function statusQuery(c: Context): string | undefined {
+  const status = c.req.query("status") || undefined;
+  if (status && !RUN_STATUSES.includes(status))
+    throw new HttpError(400, `status must be one of ${RUN_STATUSES.join(", ")}, got "${status}"`);
+  return status;
+}
+
 /** A date in the query (RFC 3339), as epoch ms; undefined when absent. */
 export function dateQuery(c: Context, name: string): number | undefined {
   const text = c.req.query(name);
@@ -125,7 +139,9 @@ export function isObject(value: unknown): value is JsonObject {
 /** "null", "an array", "a number", ... for messages that say what was sent instead. */
 export function typeName(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
   return `a ${typeof value}`;
 }
 

@@ -3,7 +3,7 @@ import type { Engine } from "../engine/engine";
 import { appInternalId, functionInternalId, isUuid } from "../functions/internal-id";
 import type { Store } from "../store/store";
 import type { RunRecord } from "../types";
-import { dateQuery, HttpError, limitQuery, ulidParam, ulidQuery } from "./request";
+import { dateQuery, HttpError, limitQuery, statusQuery, ulidParam, ulidQuery } from "./request";
 import {
   type AppFunctionJson,
   appFunctionJson,
@@ -63,12 +63,15 @@ export function registerRestV1(app: Hono, deps: { engine: Engine; store: Store }
       functionId && isUuid(functionId)
         ? engine.functionList().find((fn) => fn.internalId === functionId.toLowerCase())?.slug
         : functionId;
+    const status = statusQuery(c);
+    const limit = limitQuery(c, DEFAULT_PAGE, MAX_PAGE);
+    const cursor = ulidQuery(c, "cursor");
     if (functionId && !functionSlug) return c.json<V1Answer<RunJson[]>>(v1Answer([]));
     const runs = await store.listRuns({
-      status: c.req.query("status") || undefined,
+      status,
       functionSlug,
-      limit: limitQuery(c, DEFAULT_PAGE, MAX_PAGE),
-      cursor: ulidQuery(c, "cursor"),
+      limit,
+      cursor,
     });
     return c.json<V1Answer<RunJson[]>>(v1Answer(runs.map(toJson)));
   });

@@ -1,11 +1,11 @@
 import type { Hono } from "hono";
-import { type AppSync, stripQuery } from "../app-sync";
+import { type AppRegistration, type AppSync, stripQuery } from "../app-sync";
 import type { FunctionConfig } from "../functions/config";
 import type { SdkClient } from "../sdk-client";
 import { hashedSigningKey } from "../signing";
 import type { Store } from "../store/store";
 import type { JsonObject } from "../types";
-import { HttpError } from "./request";
+import { HttpError, parseObject, readObject, readText, typeNameShowingStrings } from "./request";
 import { outcomeJson, type RegisterJson, type SyncOutcomeJson } from "./wire";
 
 /**
@@ -39,19 +39,16 @@ export function registerSyncApi(
       const error = `Expected server kind ${sdk.serverKind}, got ${expectedKind}`;
       return c.json<RegisterJson>({ status: 400, error }, 400);
     }
-    const body = (await c.req.json().catch(() => null)) as JsonObject | null;
-    if (!body || typeof body.url !== "string" || !Array.isArray(body.functions)) {
-      return c.json<RegisterJson>(
-        { status: 400, error: "the register body must be JSON with url and functions" },
-        400,
-      );
+    let registration: { url: string; config: AppRegistration };
+    try {
+      registration = parseRegistration(parseObject(await readText(c.req.raw, MAX_REGISTER_BYTES)));
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      // Reading and checking the body refuses with a 400, or a 413 when it is too big.
+      const status = error.status === 413 ? 413 : 400;
+      return c.json<RegisterJson>({ status, error: error.message }, status);
     }
-    const result = await apps.registerOutOfBand(stripQuery(body.url), {
-      appId: String(body.appName ?? ""),
-      framework: (body.framework as string | undefined) ?? null,
-      sdk: (body.sdk as string | undefined) ?? null,
-      functions: body.functions as FunctionConfig[],
-    });
+    const result = await apps.registerOutOfBand(registration.url, registration.config);
     // The SDK answers the sync's PUT with the `status` in this body.
     if (result.error) return c.json<RegisterJson>({ status: 400, error: result.error }, 400);
     return c.json<RegisterJson>({
@@ -63,7 +60,9 @@ export function registerSyncApi(
   });
 
   app.post("/api/apps/sync", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as JsonObject;
+    // An empty body syncs every app; anything else must be an object (a null or a typo in the
+    // JSON is a mistake to answer, not a request to sync everything).
+    const body = await readObject(c);
     if (body.url !== undefined && typeof body.url !== "string")
       throw new HttpError(400, '"url" must be an app serve URL');
     const urls =
@@ -71,4 +70,59 @@ export function registerSyncApi(
     const results = await Promise.all(urls.map((url) => apps.syncOutcome(url)));
     return c.json<{ data: SyncOutcomeJson[] }>({ data: results.map(outcomeJson) });
   });
+}
+
+/**
+ * What one `/fn/register` may weigh. Inngest's dev server has no limit on the number of functions
+ * (10,000 are taken here); the body is bounded so that a runaway app gets a 413, not the server's
+ * memory. A function config is well under 1 KB, so this is tens of thousands of functions.
+ */
+export const MAX_REGISTER_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A register body checked before anything is stored: the app's serve URL, its id (required, as
+ * Go's "App ID required") and its functions (an array; each is checked by `validateFunctions`).
+ */
+export function parseRegistration(body: JsonObject): { url: string; config: AppRegistration } {
+  const { url, appName, functions } = body;
+  if (typeof url !== "string")
+    throw new HttpError(
+      400,
+      `"url" must be the app's serve URL (an http(s) URL), got ${typeNameShowingStrings(url)}`,
+    );
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {}
+  if (!parsed || !/^https?:$/.test(parsed.protocol))
+    throw new HttpError(
+      400,
+      `"url" must be an http(s) URL, got ${JSON.stringify(url.slice(0, 100))}`,
+    );
+  if (typeof appName !== "string" || appName.trim() === "")
+    throw new HttpError(
+      400,
+      `"appName" must be the app's id (a non-empty string), got ${typeNameShowingStrings(appName)}`,
+    );
+  if (!Array.isArray(functions))
+    throw new HttpError(
+      400,
+      `"functions" must be an array of function configs, got ${typeNameShowingStrings(functions)}`,
+    );
+  const optionalString = (field: string): string | null => {
+    const value = body[field];
+    if (value === undefined || value === null) return null;
+    if (typeof value !== "string")
+      throw new HttpError(400, `"${field}" must be a string, got ${typeNameShowingStrings(value)}`);
+    return value;
+  };
+  return {
+    url: stripQuery(url),
+    config: {
+      appId: appName,
+      framework: optionalString("framework"),
+      sdk: optionalString("sdk"),
+      functions: functions as FunctionConfig[],
+    },
+  };
 }

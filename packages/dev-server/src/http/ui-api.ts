@@ -3,7 +3,15 @@ import type { Clock } from "../clock";
 import type { Engine } from "../engine/engine";
 import type { Store } from "../store/store";
 import type { JsonObject, RunRecord } from "../types";
-import { HttpError, isObject, limitQuery, readObject, typeName, ulidParam } from "./request";
+import {
+  HttpError,
+  isObject,
+  limitQuery,
+  readObject,
+  statusQuery,
+  typeName,
+  ulidParam,
+} from "./request";
 import { closestTriggers } from "./trigger-suggestions";
 import {
   iso,
@@ -141,12 +149,8 @@ export function registerUiApi(app: Hono, deps: UiApiDeps): void {
   // ------------------------------------------------------------------ runs
 
   app.get("/api/ui/runs", async (c) => {
-    const status = c.req.query("status") || undefined;
-    const statuses = ["Queued", "Running", "Completed", "Failed", "Cancelled", "Skipped"];
-    if (status && !statuses.includes(status))
-      throw new HttpError(400, `status must be one of ${statuses.join(", ")}, got "${status}"`);
     const runs = await store.listRuns({
-      status,
+      status: statusQuery(c),
       functionSlug: c.req.query("function_id") || undefined,
       limit: limitQuery(c, DEFAULT_LIMIT, MAX_LIMIT),
     });

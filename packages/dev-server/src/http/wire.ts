@@ -267,7 +267,7 @@ export interface EventSendJson {
 /** `POST /fn/register`: `status` is what the SDK answers the sync's PUT with. */
 export type RegisterJson =
   | { ok: true; modified: boolean; app_id: string | null; status: 200 }
-  | { status: 400 | 401; error: string };
+  | { status: 400 | 401 | 413; error: string };
 
 // -------------------------------------------------------------------- /dev and /test/
 

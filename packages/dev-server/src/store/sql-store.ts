@@ -129,16 +129,39 @@ export class SqlStore implements Store {
   }
 
   commit(sets: readonly ChangeSet[], now: number): Promise<Set<string>[]> {
-    return this.sql.transaction(async (tx) => {
-      // All the sets' events in one multi-row insert (order kept), then each set.
-      await insertEvents(
-        sets.flatMap((set) => set.events),
-        tx,
-      );
-      const skipped: Set<string>[] = [];
-      for (const set of sets) skipped.push(await writeChangeSet(set, tx, now));
-      return skipped;
-    });
+    return this.sql.transaction(
+      async (tx) => {
+        // All the sets' events in one multi-row insert (order kept), then each set.
+        await insertEvents(
+          sets.flatMap((set) => set.events),
+          tx,
+        );
+        const skipped: Set<string>[] = [];
+        for (const set of sets) skipped.push(await writeChangeSet(set, tx, now));
+        return skipped;
+      },
+      {
+        // It landed but its answer was lost with the connection: the new runs that are not in
+        // the database are those skipped for a held idempotency key.
+        recover: async (q) => {
+          const ids = sets.flatMap((set) => set.newRuns.map((run) => run.runId));
+          const stored = new Set(
+            ids.length === 0
+              ? []
+              : (
+                  await q.query<{ run_id: string }>(
+                    "select run_id from ds_runs where run_id = any($1::text[])",
+                    [ids],
+                  )
+                ).map((row) => row.run_id),
+          );
+          return sets.map(
+            (set) =>
+              new Set(set.newRuns.map((run) => run.runId).filter((runId) => !stored.has(runId))),
+          );
+        },
+      },
+    );
   }
 
   async reset(): Promise<void> {
