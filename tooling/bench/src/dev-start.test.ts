@@ -6,6 +6,7 @@ const process = (pid: number, cwd: string, rss: number, cpu = 0): ProcessInfo =>
   pid,
   parent: 1,
   rss,
+  pss: rss / 2,
   cpu,
   cwd,
   command: "node",

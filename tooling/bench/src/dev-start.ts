@@ -4,7 +4,9 @@
  * as on a second start), polls until the dev server reports the three apps synced, and prints the
  * seconds to each app listening, synced and serving its first flow page (with its results, read
  * from the app's database), then the CPU time and resident memory of every process of the run,
- * summed per app and in total (from /proc), at sync and after the pages. Stops the run as Ctrl-C
+ * summed per app and in total (from /proc), at sync and after the pages: RSS, and after the pages
+ * PSS too (the sum of RSS counts a page shared by several processes, such as the node executable,
+ * once per process; the sum of PSS is what the processes hold together). Stops the run as Ctrl-C
  * would. The machine's load average is printed with every round: figures taken under load are
  * worth repeating (`--rounds N` prints the medians).
  *
@@ -73,6 +75,7 @@ export function sumByGroup(
 }
 
 const rssOf = (process: ProcessInfo) => process.rss;
+const pssOf = (process: ProcessInfo) => process.pss;
 const cpuOf = (process: ProcessInfo) => process.cpu;
 const GROUPS = ["dev server", ...APPS.map((app) => app.name), "pnpm dev"] as const;
 const GROUP_LABELS: Record<string, string> = { "pnpm dev": "pnpm dev (pnpm, runner)" };
@@ -319,6 +322,7 @@ function roundTable(rounds: Round[], pick: (values: number[]) => number): string
       "CPU after pages",
       "RSS at sync",
       "RSS after pages",
+      "PSS after pages",
     ],
     ...GROUPS.map((name) => {
       const app = APPS.find((candidate) => candidate.name === name);
@@ -331,6 +335,7 @@ function roundTable(rounds: Round[], pick: (values: number[]) => number): string
         secs(group(name, "processesAfterPages", cpuOf)),
         mb(group(name, "processesAtSync", rssOf)),
         mb(group(name, "processesAfterPages", rssOf)),
+        mb(group(name, "processesAfterPages", pssOf)),
       ];
     }),
     [
@@ -342,6 +347,7 @@ function roundTable(rounds: Round[], pick: (values: number[]) => number): string
       secs(total("processesAfterPages", cpuOf)),
       mb(total("processesAtSync", rssOf)),
       `${mb(total("processesAfterPages", rssOf))} (peak ${mb(value((round) => round.peakTotal))})`,
+      mb(total("processesAfterPages", pssOf)),
     ],
   ];
 }
@@ -355,12 +361,18 @@ function printRound(round: Round, index: number, rounds: number): void {
       ` ${loadText(round.loadAfter)} after (${cpus().length} cores)`,
   );
   printTable(roundTable([round], (values) => values[0] ?? Number.NaN));
-  console.log("processes at sync:");
-  for (const process of [...round.processesAtSync].sort((a, b) => b.rss - a.rss)) {
-    console.log(
-      `  ${String(process.pid).padStart(7)}  ${groupOf(process, root).padEnd(10)}` +
-        ` ${mb(process.rss).padStart(7)} ${secs(process.cpu).padStart(7)}  ${process.command.slice(0, 100)}`,
-    );
+  for (const [label, processes] of [
+    ["at sync", round.processesAtSync],
+    ["after the first pages", round.processesAfterPages],
+  ] as const) {
+    console.log(`processes ${label} (RSS, PSS, CPU):`);
+    for (const process of [...processes].sort((a, b) => b.rss - a.rss)) {
+      console.log(
+        `  ${String(process.pid).padStart(7)}  ${groupOf(process, root).padEnd(10)}` +
+          ` ${mb(process.rss).padStart(7)} ${mb(process.pss).padStart(7)} ${secs(process.cpu).padStart(7)}` +
+          `  ${process.command.slice(0, 90)}`,
+      );
+    }
   }
   console.log(`stopped in ${round.stoppedIn.toFixed(1)} s · output: ${round.log}`);
 }

@@ -1,6 +1,14 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { descendants, parseStatCpu, parseStatParent, parseStatusRss, treeRss } from "./proc";
+import {
+  descendants,
+  parseRollupPss,
+  parseStatCpu,
+  parseStatParent,
+  parseStatusRss,
+  treeProcesses,
+  treeRss,
+} from "./proc";
 
 describe("reading /proc", () => {
   it("finds the parent pid after the command name, even one with spaces and parentheses", () => {
@@ -21,6 +29,30 @@ describe("reading /proc", () => {
       123456 * 1024,
     );
     expect(parseStatusRss("Name:\tkthreadd\n")).toBe(0);
+  });
+
+  it("reads Pss in bytes from smaps_rollup (not Pss_Anon), NaN when absent", () => {
+    const rollup =
+      "55b3dee18000-7ffc9a3c7000 ---p 00000000 00:00 0  [rollup]\nRss:  1844 kB\n" +
+      "Pss:  465 kB\nPss_Dirty:  152 kB\nPss_Anon:  116 kB\n";
+    expect(parseRollupPss(rollup)).toBe(465 * 1024);
+    expect(parseRollupPss("")).toBeNaN();
+  });
+
+  it("a process's Pss is at most its RSS, and less once another node process shares its pages", async () => {
+    const child = spawn("node", ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (treeRss(child.pid as number) === 0 && Date.now() < deadline)
+        await new Promise((next) => setTimeout(next, 20));
+      const [self] = treeProcesses(process.pid);
+      expect(self?.pid).toBe(process.pid);
+      expect(self?.pss).toBeGreaterThan(10 * 1024 * 1024);
+      // This process and the child map the same node executable: each holds half of those pages.
+      expect(self?.pss).toBeLessThan((self?.rss ?? 0) - 5 * 1024 * 1024);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 
   it("walks a process tree from its root, whatever the pid order", () => {

@@ -37,6 +37,17 @@ export function parseStatusRss(status: string): number {
   return match ? Number(match[1]) * 1024 : 0;
 }
 
+/**
+ * Pss in bytes from the text of /proc/<pid>/smaps_rollup: the process's resident memory with each
+ * page shared with other processes (the node executable, a native module) counted in equal shares,
+ * so that the Pss of a group of processes sums to the memory they hold together, where their RSS
+ * counts a shared page once per process. NaN when absent (unreadable, or a kernel before 4.14).
+ */
+export function parseRollupPss(rollup: string): number {
+  const match = /^Pss:\s+(\d+)\s+kB$/m.exec(rollup);
+  return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
 /** The root pid and all its descendants, from a pid → parent pid map. */
 export function descendants(root: number, parents: ReadonlyMap<number, number>): number[] {
   const children = new Map<number, number[]>();
@@ -103,6 +114,8 @@ export interface ProcessInfo {
   parent: number;
   /** VmRSS in bytes. */
   rss: number;
+  /** Pss in bytes (NaN when /proc does not tell): its share of the memory, see parseRollupPss. */
+  pss: number;
   /** CPU seconds so far, its own and its ended children's. */
   cpu: number;
   /** Its working directory ("" when unreadable). */
@@ -137,6 +150,7 @@ export function treeProcesses(root: number): ProcessInfo[] {
     parent: parents.get(pid) ?? 0,
     cpu: parseStatCpu(stats.get(pid) ?? ""),
     rss: parseStatusRss(readOrEmpty(`/proc/${pid}/status`)),
+    pss: parseRollupPss(readOrEmpty(`/proc/${pid}/smaps_rollup`)),
     cwd: readLinkOrEmpty(`/proc/${pid}/cwd`),
     command: readOrEmpty(`/proc/${pid}/cmdline`).split("\0").join(" ").trim(),
   }));
